@@ -1,0 +1,60 @@
+/**
+ * Python's `threading` module, made Deno-native: real parallel threads (Deno
+ * Workers), with every synchronization primitive in shared memory
+ * (SharedArrayBuffer + Atomics), so that it works across threads.
+ *
+ * ```ts
+ * import { Lock, Thread } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const counter = new Int32Array(new SharedArrayBuffer(4));
+ * const lock = new Lock();
+ * const threads = [1, 2, 3].map(() =>
+ *   new Thread({
+ *     target: (c: Int32Array, l: Lock) => {
+ *       for (let i = 0; i < 1000; i++) {
+ *         using _ = l.hold();
+ *         c[0]++;
+ *       }
+ *     },
+ *     args: [counter, lock],
+ *   })
+ * );
+ * for (const t of threads) t.start();
+ * for (const t of threads) t.join();
+ * assert.equal(counter[0], 3000);
+ * ```
+ *
+ * A thread's target (or Thread subclass) should be exported from its module:
+ * the thread loads that module, like Python, and runs its top level but not
+ * its `if (import.meta.main)` block. Timeouts are milliseconds.
+ *
+ * @module
+ */
+export {
+  activeCount,
+  currentThread,
+  enumerate,
+  getIdent,
+  getNativeId,
+  mainThread,
+  sleep,
+  Thread,
+  type ThreadOptions,
+} from "./src/thread.ts";
+export {
+  type AcquireOptions,
+  type AsyncAcquireOptions,
+  type HoldAsyncOptions,
+  Lock,
+  RLock,
+} from "./src/lock.ts";
+export { Event } from "./src/event.ts";
+export { BrokenBarrierError, ThreadError } from "./src/errors.ts";
+export {
+  type ExceptHook,
+  excepthook,
+  type ExceptHookArgs,
+  setExcepthook,
+} from "./src/excepthook.ts";
+export { TIMEOUT_MAX } from "./src/_validate.ts";

@@ -1,0 +1,88 @@
+// Blocking and non-blocking waits on one Int32 word of shared memory.
+// Callers always loop on their own condition: these only sleep.
+
+/**
+ * Sleeps while `arr[index] === expected`, at most until `deadline`
+ * (performance.now() scale). Returns false when the deadline had already
+ * passed, true otherwise (woken, value changed, or timed out now).
+ */
+export function waitWord(
+  arr: Int32Array,
+  index: number,
+  expected: number,
+  deadline: number,
+): boolean {
+  if (deadline === Infinity) {
+    Atomics.wait(arr, index, expected);
+    return true;
+  }
+  const remaining = deadline - performance.now();
+  if (remaining <= 0) return false;
+  Atomics.wait(arr, index, expected, remaining);
+  return true;
+}
+
+// Atomics.waitAsync does not keep the event loop alive (denoland/deno#15358),
+// so one ref'd interval is held while any asynchronous wait is pending.
+let pendingAsync = 0;
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+
+function hold(): void {
+  if (pendingAsync++ === 0) keepAlive = setInterval(() => {}, 1 << 30);
+}
+
+function unhold(): void {
+  if (--pendingAsync === 0) clearInterval(keepAlive);
+}
+
+/**
+ * The asynchronous twin of {@linkcode waitWord}: resolves when woken, when the
+ * value differs, or at the deadline; rejects with the signal's reason when
+ * aborted. An aborted wait that is woken later passes the wake-up on, so no
+ * other waiter loses it.
+ */
+export function waitWordAsync(
+  arr: Int32Array,
+  index: number,
+  expected: number,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const timeout = deadline === Infinity
+    ? undefined
+    : Math.max(0, deadline - performance.now());
+  const result = Atomics.waitAsync(arr, index, expected, timeout);
+  if (!result.async) return Promise.resolve();
+  hold();
+  if (signal === undefined) return result.value.then(unhold);
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const onAbort = (): void => {
+      settled = true;
+      unhold();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    result.value.then((outcome) => {
+      if (settled) {
+        if (outcome === "ok") Atomics.notify(arr, index, 1);
+        return;
+      }
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      unhold();
+      resolve();
+    });
+  });
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the calling thread for `ms` milliseconds. */
+export function sleepMs(ms: number): void {
+  const deadline = performance.now() + ms;
+  for (let left = ms; left > 0; left = deadline - performance.now()) {
+    Atomics.wait(sleeper, 0, 0, left);
+  }
+}

@@ -1,0 +1,60 @@
+// The one place that fixes how shared memory is laid out: the thread registry
+// shared by every thread, and the words of each primitive.
+
+/** Threads alive at once, main included. */
+export const MAX_THREADS = 1024;
+/** UTF-8 bytes of a thread name. */
+export const NAME_BYTES = 1020;
+/** UTF-8 bytes of the excepthook's description. */
+export const HOOK_BYTES = 256 * 1024;
+
+// Registry header words.
+export const H_NAME_COUNTER = 0; // last N handed out for "Thread-N"
+export const H_IDENT = 1; // last ident handed out
+export const H_NON_DAEMON = 2; // alive non-daemon threads, main excluded
+export const H_HOOK_SEQ = 3; // seqlock of the excepthook description
+export const H_HOOK_LEN = 4;
+export const H_DUMMY_COUNTER = 5; // last N handed out for "Dummy-N"
+export const HEADER_WORDS = 16;
+
+// Per-thread slot words.
+export const S_STATE = 0; // FREE, ALIVE
+export const S_GEN = 1; // bumped when the thread ends: joiners wait on it
+export const S_IDENT = 2;
+export const S_NATIVE_ID = 3;
+export const S_DAEMON = 4;
+export const S_STARTED = 5; // 1 once run() is about to be called
+export const S_NAME_SEQ = 6; // seqlock of the name
+export const S_NAME_LEN = 7;
+export const SLOT_WORDS = 8;
+
+export const FREE = 0;
+export const ALIVE = 1;
+
+export const SLOTS_OFFSET = HEADER_WORDS * 4;
+export const NAMES_OFFSET = SLOTS_OFFSET + MAX_THREADS * SLOT_WORDS * 4;
+export const HOOK_OFFSET = NAMES_OFFSET + MAX_THREADS * NAME_BYTES;
+export const REGISTRY_BYTES = HOOK_OFFSET + HOOK_BYTES;
+
+/** The word index of field `field` of slot `slot` in the registry's Int32Array. */
+export function slotWord(slot: number, field: number): number {
+  return HEADER_WORDS + slot * SLOT_WORDS + field;
+}
+
+// Lock: one futex word. 0 unlocked, 1 locked, 2 locked and contended.
+export const LOCK_WORDS = 1;
+// RLock: the futex word, the owner's ident, the recursion count.
+export const RLOCK_STATE = 0;
+export const RLOCK_OWNER = 1;
+export const RLOCK_COUNT = 2;
+export const RLOCK_WORDS = 3;
+// Event: flag, generation (bumped by set), sleeping waiters.
+export const EVENT_FLAG = 0;
+export const EVENT_GEN = 1;
+export const EVENT_WAITERS = 2;
+export const EVENT_WORDS = 3;
+
+/** A fresh zeroed Int32Array over shared memory. */
+export function sharedWords(words: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(words * 4));
+}

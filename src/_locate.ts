@@ -1,0 +1,245 @@
+// Finding a function or class again in another thread. Functions cannot be
+// sent between isolates, so a thread's target (or Thread subclass, or class of
+// an argument) travels as a description: its name, its source, and the modules
+// it may be exported from. The receiving thread imports those modules (their
+// top level runs there, as in Python) and picks the export with that source.
+
+/** Where a function or class can be found again. */
+export interface CodeRef {
+  /** `fn.name`. */
+  name: string;
+  /** `fn.toString()`: tells same-named exports apart, and is the fallback. */
+  source: string;
+  /** Candidate modules, most specific first. */
+  modules: string[];
+  /** Set for this library's own exports (Timer...). */
+  lib?: string;
+}
+
+/** A located function, and whether it is an inline copy of its source. */
+export interface Located {
+  fn: (...args: unknown[]) => unknown;
+  inline: boolean;
+}
+
+const LIB_DIR = new URL(".", import.meta.url).href;
+const LIB_MOD = new URL("../mod.ts", import.meta.url).href;
+const FRAME = /((?:file|https?|jsr|npm):[^\s()]+?):\d+:\d+/g;
+
+/**
+ * The modules on the current call stack outside this library, innermost
+ * first: where a target or subclass handed to us is most likely exported.
+ */
+export function callerModules(): string[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack ?? "";
+  Error.stackTraceLimit = limit;
+  const out: string[] = [];
+  for (const match of stack.matchAll(FRAME)) {
+    const url = match[1];
+    if (url.startsWith(LIB_DIR) || url === LIB_MOD) continue;
+    if (!out.includes(url)) out.push(url);
+  }
+  return out;
+}
+
+const libNames = new WeakMap<object, string>();
+
+/** Marks one of this library's exports, so that it is found by name. */
+export function markLib(value: object, name: string): void {
+  libNames.set(value, name);
+}
+
+const described = new WeakMap<object, CodeRef>();
+
+/** Describes `fn` for another thread. */
+export function describe(
+  fn: (...args: never[]) => unknown,
+  modules: string[],
+): CodeRef {
+  const cached = described.get(fn);
+  if (cached !== undefined && sameList(cached.modules, modules)) return cached;
+  const lib = libNames.get(fn);
+  const ref: CodeRef = lib === undefined
+    ? { name: fn.name, source: Function.prototype.toString.call(fn), modules }
+    : { name: fn.name, source: "", modules: [], lib };
+  described.set(fn, ref);
+  return ref;
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+let libScope: Record<string, unknown> = {};
+
+/** Gives inline copies this library's exports as their scope. */
+export function setLibScope(scope: Record<string, unknown>): void {
+  libScope = scope;
+}
+
+const found = new Map<string, Promise<Located>>();
+const foundSync = new Map<string, Located>();
+
+function keyOf(ref: CodeRef): string {
+  return ref.lib ?? `${ref.name}\u0000${ref.source}`;
+}
+
+/** Finds `ref` in this thread, importing its candidate modules as needed. */
+export function resolve(ref: CodeRef): Promise<Located> {
+  const key = keyOf(ref);
+  let pending = found.get(key);
+  if (pending === undefined) {
+    pending = search(ref);
+    found.set(key, pending);
+    pending.then((located) => foundSync.set(key, located), () => {});
+  }
+  return pending;
+}
+
+/**
+ * Finds `ref` without waiting: from what this thread already resolved, or
+ * (when `inline`) as an inline copy. Undefined when neither is possible.
+ */
+export function resolveSync(ref: CodeRef, inline = true): Located | undefined {
+  const key = keyOf(ref);
+  const known = foundSync.get(key);
+  if (known !== undefined) return known;
+  if (ref.lib !== undefined) return fromLib(ref);
+  if (!inline) return undefined;
+  try {
+    const located = { fn: inlineCopy(ref.source), inline: true };
+    foundSync.set(key, located);
+    return located;
+  } catch {
+    return undefined;
+  }
+}
+
+function fromLib(ref: CodeRef): Located {
+  const fn = libScope[ref.lib!];
+  if (typeof fn !== "function") {
+    throw new TypeError(`@weft/threading has no export named ${ref.lib}`);
+  }
+  return { fn: fn as Located["fn"], inline: false };
+}
+
+async function search(ref: CodeRef): Promise<Located> {
+  if (ref.lib !== undefined) return fromLib(ref);
+  const visited = new Set<string>();
+  let frontier = ref.modules;
+  // The candidate modules, then what they import, two levels deep.
+  for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const url of frontier) {
+      if (visited.has(url)) continue;
+      visited.add(url);
+      const ns = await tryImport(url);
+      if (ns === undefined) continue;
+      const fn = pick(ns, ref);
+      if (fn !== undefined) return { fn, inline: false };
+      next.push(...staticImports(url));
+    }
+    frontier = next;
+  }
+  try {
+    return { fn: inlineCopy(ref.source), inline: true };
+  } catch {
+    throw new TypeError(notFound(ref));
+  }
+}
+
+/** The message for a function that cannot be found in the thread. */
+export function notFound(ref: CodeRef): string {
+  const where = ref.modules.length > 0
+    ? ref.modules.join(", ")
+    : "any module on the caller's stack";
+  return `"${ref.name || "(anonymous)"}" cannot be found in the new thread: ` +
+    `it is not exported from ${where} (or the modules they import), and its ` +
+    `source is not a self-contained function. Export it from its module ` +
+    `(and pass { module } if that module is not the caller's).`;
+}
+
+async function tryImport(
+  url: string,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await import(url);
+  } catch {
+    return undefined;
+  }
+}
+
+function pick(
+  ns: Record<string, unknown>,
+  ref: CodeRef,
+): Located["fn"] | undefined {
+  const toString = Function.prototype.toString;
+  try {
+    const named = ns[ref.name];
+    if (typeof named === "function" && toString.call(named) === ref.source) {
+      return named as Located["fn"];
+    }
+    for (const value of Object.values(ns)) {
+      if (typeof value === "function" && toString.call(value) === ref.source) {
+        return value as Located["fn"];
+      }
+    }
+  } catch {
+    // An export still in its temporal dead zone: keep looking elsewhere.
+  }
+  return undefined;
+}
+
+const IMPORT_FROM =
+  /(?:^|[;\n])\s*(?:import|export)\s[^;]*?from\s*["']([^"']+)["']/g;
+const IMPORT_BARE = /(?:^|[;\n])\s*import\s*["']([^"']+)["']/g;
+
+function staticImports(url: string): string[] {
+  if (!url.startsWith("file:")) return [];
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(new URL(url));
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const re of [IMPORT_FROM, IMPORT_BARE]) {
+    for (const match of text.matchAll(re)) {
+      const spec = match[1];
+      try {
+        out.push(
+          spec.startsWith(".") || spec.startsWith("/")
+            ? new URL(spec, url).href
+            : import.meta.resolve(spec),
+        );
+      } catch {
+        // Unresolvable here: it cannot hold the export either.
+      }
+    }
+  }
+  return out;
+}
+
+const METHOD = /^(async\s+)?(\*\s*)?([A-Za-z_$][\w$]*)\s*\(/;
+
+/** Evaluates a function's source on its own, with this library in scope. */
+function inlineCopy(source: string): Located["fn"] {
+  const names = Object.keys(libScope);
+  const values = names.map((name) => libScope[name]);
+  const build = (expr: string): Located["fn"] =>
+    new Function(...names, `"use strict"; return (${expr});`)(...values);
+  try {
+    return build(source);
+  } catch (error) {
+    // A method (`run() {...}`) is no expression; as a function it is.
+    const method = METHOD.exec(source);
+    if (!(error instanceof SyntaxError) || method === null) throw error;
+    return build(
+      `${method[1] ?? ""}function${method[2] ? "*" : ""} ${method[3]}${
+        source.slice(method[0].length - 1)
+      }`,
+    );
+  }
+}

@@ -1,0 +1,114 @@
+// Argument checks shared by every blocking call. They return plain numbers so
+// the uncontended paths stay allocation-free.
+
+/** The largest timeout accepted anywhere, in ms: setTimeout's own limit. */
+export const TIMEOUT_MAX = 2_147_483_647;
+
+/** Options of every blocking acquire. */
+export interface AcquireOptions {
+  /** `false` tries once and returns at once (default `true`). */
+  blocking?: boolean;
+  /** How long to wait at most, in milliseconds (default: forever). */
+  timeout?: number;
+}
+
+/** Options of every asynchronous acquire. */
+export interface AsyncAcquireOptions extends AcquireOptions {
+  /** Aborting it rejects the pending call with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+function checkNumber(value: unknown, what: string): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `${what} must be a number, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Names a value's type for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "number" && Number.isNaN(value)) return "NaN";
+  if (typeof value === "object") {
+    return value.constructor?.name ?? "an object";
+  }
+  return typeof value === "string" ? `string "${value}"` : typeof value;
+}
+
+function checkMax(timeout: number): number {
+  if (timeout > TIMEOUT_MAX) {
+    throw new RangeError(
+      `timeout value is too large: ${timeout} (TIMEOUT_MAX is ${TIMEOUT_MAX} ms)`,
+    );
+  }
+  return timeout;
+}
+
+/**
+ * A timeout where a negative value is an error (lock acquire, queue put/get).
+ * Returns Infinity for "forever".
+ */
+export function strictTimeout(timeout: unknown): number {
+  if (timeout === undefined) return Infinity;
+  const t = checkNumber(timeout, "timeout");
+  if (t < 0) {
+    throw new RangeError(
+      `timeout value must be a non-negative number, got ${t}`,
+    );
+  }
+  return checkMax(t);
+}
+
+/**
+ * A timeout where a negative value means "do not wait" (Event.wait,
+ * Condition.wait, join...). Returns Infinity for "forever".
+ */
+export function lenientTimeout(timeout: unknown): number {
+  if (timeout === undefined) return Infinity;
+  const t = checkMax(checkNumber(timeout, "timeout"));
+  return t < 0 ? 0 : t;
+}
+
+/**
+ * Reads `{ blocking, timeout }` as one timeout in ms: 0 tries once, Infinity
+ * waits forever.
+ */
+export function acquireTimeout(
+  options: AcquireOptions | undefined,
+  lenient = false,
+): number {
+  if (options === undefined) return Infinity;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  const blocking = options.blocking ?? true;
+  if (typeof blocking !== "boolean") {
+    throw new TypeError(
+      `blocking must be a boolean, got ${describeValue(blocking)}`,
+    );
+  }
+  if (options.timeout === undefined) return blocking ? Infinity : 0;
+  if (!blocking) {
+    throw new TypeError("Cannot specify a timeout for a non-blocking call");
+  }
+  return lenient
+    ? lenientTimeout(options.timeout)
+    : strictTimeout(options.timeout);
+}
+
+/** Checks an optional AbortSignal. */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw new TypeError(
+    `signal must be an AbortSignal, got ${describeValue(signal)}`,
+  );
+}
+
+/** A monotonic deadline for a timeout in ms (Infinity stays Infinity). */
+export function deadlineOf(timeout: number): number {
+  return timeout === Infinity ? Infinity : performance.now() + timeout;
+}

@@ -1,0 +1,133 @@
+/**
+ * {@linkcode Event}: a flag threads wait on. Python's `threading.Event`.
+ *
+ * @module
+ */
+import { deadlineOf, lenientTimeout } from "./_validate.ts";
+import { waitWord, waitWordAsync } from "./_futex.ts";
+import {
+  EVENT_FLAG,
+  EVENT_GEN,
+  EVENT_WAITERS,
+  EVENT_WORDS,
+} from "./_layout.ts";
+import { adoptWords, registerShareable, words } from "./_marshal.ts";
+
+/**
+ * A flag in shared memory: `set()` wakes every thread waiting on it,
+ * `clear()` resets it. A waiter released by `set()` returns `true` even if
+ * `clear()` follows at once.
+ *
+ * @example
+ * ```ts
+ * import { Event } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const ready = new Event();
+ * assert.equal(ready.wait(10), false);
+ * ready.set();
+ * assert.equal(ready.wait(), true);
+ * ```
+ */
+export class Event {
+  #w: Int32Array;
+
+  /** Creates an event whose flag is clear. */
+  constructor() {
+    this.#w = words(EVENT_WORDS);
+  }
+
+  static {
+    registerShareable(
+      "Event",
+      Event,
+      (e) => e.#w,
+      (s) => adoptWords(s, () => new Event()),
+    );
+  }
+
+  /**
+   * Whether the flag is set.
+   *
+   * @returns The flag.
+   */
+  isSet(): boolean {
+    return Atomics.load(this.#w, EVENT_FLAG) === 1;
+  }
+
+  /** Sets the flag and wakes every waiting thread. */
+  set(): void {
+    const w = this.#w;
+    Atomics.store(w, EVENT_FLAG, 1);
+    Atomics.add(w, EVENT_GEN, 1);
+    if (Atomics.load(w, EVENT_WAITERS) > 0) Atomics.notify(w, EVENT_GEN);
+  }
+
+  /** Clears the flag. */
+  clear(): void {
+    Atomics.store(this.#w, EVENT_FLAG, 0);
+  }
+
+  /**
+   * Blocks the calling thread until the flag is set, or `timeout` ms pass.
+   *
+   * @param timeout Milliseconds to wait at most (default: forever; negative
+   * counts as 0).
+   * @returns `true` if the flag was set (even if cleared since), `false` on
+   * timeout.
+   * @throws {TypeError} If `timeout` is not a number.
+   * @throws {RangeError} If `timeout` exceeds `TIMEOUT_MAX`.
+   */
+  wait(timeout?: number): boolean {
+    const t = lenientTimeout(timeout);
+    const w = this.#w;
+    const gen = Atomics.load(w, EVENT_GEN);
+    if (Atomics.load(w, EVENT_FLAG) === 1) return true;
+    if (t === 0) return false;
+    const deadline = deadlineOf(t);
+    Atomics.add(w, EVENT_WAITERS, 1);
+    try {
+      while (Atomics.load(w, EVENT_GEN) === gen) {
+        if (!waitWord(w, EVENT_GEN, gen, deadline)) break;
+      }
+    } finally {
+      Atomics.sub(w, EVENT_WAITERS, 1);
+    }
+    return Atomics.load(w, EVENT_GEN) !== gen;
+  }
+
+  /**
+   * Waits without blocking the event loop until the flag is set.
+   *
+   * @param timeout Milliseconds to wait at most (default: forever).
+   * @returns `true` if the flag was set, `false` on timeout.
+   * @throws {TypeError} (rejects) If `timeout` is not a number.
+   */
+  async waitAsync(timeout?: number): Promise<boolean> {
+    const t = lenientTimeout(timeout);
+    const w = this.#w;
+    const gen = Atomics.load(w, EVENT_GEN);
+    if (Atomics.load(w, EVENT_FLAG) === 1) return true;
+    const deadline = deadlineOf(t);
+    Atomics.add(w, EVENT_WAITERS, 1);
+    try {
+      while (
+        Atomics.load(w, EVENT_GEN) === gen && performance.now() < deadline
+      ) {
+        await waitWordAsync(w, EVENT_GEN, gen, deadline);
+      }
+    } finally {
+      Atomics.sub(w, EVENT_WAITERS, 1);
+    }
+    return Atomics.load(w, EVENT_GEN) !== gen;
+  }
+
+  /**
+   * Python's repr: `<Event: set>` or `<Event: unset>`.
+   *
+   * @returns The event's state.
+   */
+  toString(): string {
+    return `<Event: ${this.isSet() ? "set" : "unset"}>`;
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * Mutual exclusion across threads: {@linkcode Lock} (Python's
+ * `threading.Lock`) and the re-entrant {@linkcode RLock}.
+ *
+ * @module
+ */
+import { ThreadError } from "./errors.ts";
+import {
+  type AcquireOptions,
+  acquireTimeout,
+  type AsyncAcquireOptions,
+  checkSignal,
+  deadlineOf,
+  describeValue,
+} from "./_validate.ts";
+import { lockWord, lockWordAsync, tryLockWord, unlockWord } from "./_mutex.ts";
+import {
+  LOCK_WORDS,
+  RLOCK_COUNT,
+  RLOCK_OWNER,
+  RLOCK_STATE,
+  RLOCK_WORDS,
+} from "./_layout.ts";
+import { adoptWords, registerShareable, words } from "./_marshal.ts";
+import { getIdent } from "./thread.ts";
+
+export type { AcquireOptions, AsyncAcquireOptions } from "./_validate.ts";
+
+/** Options of `holdAsync()`. */
+export interface HoldAsyncOptions {
+  /** Aborting it rejects the pending call; the lock is then not taken. */
+  signal?: AbortSignal;
+}
+
+function checkHoldOptions(options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  return checkSignal((options as HoldAsyncOptions).signal);
+}
+
+// The calling thread's ident never changes within an isolate.
+let ownIdent = 0;
+/** Internal: the calling thread's ident, cached. */
+export function _ownIdent(): number {
+  return ownIdent || (ownIdent = getIdent());
+}
+
+/**
+ * A primitive lock: locked or unlocked, owned by nobody, so any thread may
+ * release it. Python's `threading.Lock`, in shared memory: pass it to a
+ * thread and both work on the same lock.
+ *
+ * @example Python's `with lock:` is `using _ = lock.hold()`
+ * ```ts
+ * import { Lock } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * {
+ *   using _ = lock.hold();
+ *   assert.equal(lock.locked(), true);
+ *   assert.equal(lock.acquire({ timeout: 10 }), false);
+ * }
+ * assert.equal(lock.locked(), false);
+ * ```
+ */
+export class Lock {
+  #w: Int32Array;
+  #held: Disposable | undefined;
+
+  /** Creates an unlocked lock. */
+  constructor() {
+    this.#w = words(LOCK_WORDS);
+  }
+
+  static {
+    registerShareable(
+      "Lock",
+      Lock,
+      (l) => l.#w,
+      (s) => adoptWords(s, () => new Lock()),
+    );
+  }
+
+  /**
+   * Acquires the lock, blocking the calling thread until it is free.
+   *
+   * @param options `blocking: false` tries once; `timeout` (ms) bounds the wait.
+   * @returns Whether the lock was acquired.
+   * @throws {TypeError} `blocking: false` with a timeout, or wrong types.
+   * @throws {RangeError} A negative timeout or one above `TIMEOUT_MAX`.
+   */
+  acquire(options?: AcquireOptions): boolean {
+    const timeout = acquireTimeout(options);
+    if (tryLockWord(this.#w, 0)) return true;
+    return timeout !== 0 && lockWord(this.#w, 0, deadlineOf(timeout));
+  }
+
+  /**
+   * Acquires the lock without blocking the event loop.
+   *
+   * @param options As {@linkcode Lock.acquire}, plus an AbortSignal.
+   * @returns Whether the lock was acquired.
+   * @throws {TypeError} (rejects) As {@linkcode Lock.acquire}; with the
+   * signal's reason when aborted (the lock is then never taken).
+   */
+  async acquireAsync(options?: AsyncAcquireOptions): Promise<boolean> {
+    const timeout = acquireTimeout(options);
+    const signal = checkSignal(options?.signal);
+    signal?.throwIfAborted();
+    if (tryLockWord(this.#w, 0)) return true;
+    return timeout !== 0 &&
+      await lockWordAsync(this.#w, 0, deadlineOf(timeout), signal);
+  }
+
+  /**
+   * Acquires the lock if it is free, without waiting.
+   *
+   * @returns Whether the lock was acquired.
+   */
+  tryAcquire(): boolean {
+    return tryLockWord(this.#w, 0);
+  }
+
+  /**
+   * Releases the lock. Any thread may release it.
+   *
+   * @throws {ThreadError} If the lock is not locked.
+   */
+  release(): void {
+    if (!unlockWord(this.#w, 0)) throw new ThreadError("release unlocked lock");
+  }
+
+  /**
+   * Whether the lock is held by some thread.
+   *
+   * @returns `true` when locked.
+   */
+  locked(): boolean {
+    return Atomics.load(this.#w, 0) !== 0;
+  }
+
+  /**
+   * Acquires the lock and returns a Disposable that releases it:
+   * `using _ = lock.hold();` is Python's `with lock:`.
+   *
+   * @returns The releasing Disposable.
+   */
+  hold(): Disposable {
+    this.acquire();
+    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  }
+
+  /**
+   * The asynchronous twin of {@linkcode Lock.hold}:
+   * `using _ = await lock.holdAsync();`.
+   *
+   * @param options An AbortSignal.
+   * @returns The releasing Disposable.
+   * @throws {Error} (rejects) The signal's reason when aborted.
+   */
+  async holdAsync(options?: HoldAsyncOptions): Promise<Disposable> {
+    await this.acquireAsync({ signal: checkHoldOptions(options) });
+    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  }
+
+  /**
+   * Python's repr: `<unlocked Lock>` or `<locked Lock>`.
+   *
+   * @returns The lock's state.
+   */
+  toString(): string {
+    return `<${this.locked() ? "locked" : "unlocked"} Lock>`;
+  }
+}
+
+/**
+ * A re-entrant lock: the thread that holds it may acquire it again, and must
+ * release it as many times. Only that thread may release it. Python's
+ * `threading.RLock`; the owner and the count live in shared memory.
+ *
+ * @example
+ * ```ts
+ * import { RLock } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new RLock();
+ * assert.equal(lock.acquire(), true);
+ * assert.equal(lock.acquire({ timeout: 0 }), true);
+ * lock.release();
+ * lock.release();
+ * assert.equal(lock.locked(), false);
+ * ```
+ */
+export class RLock {
+  #w: Int32Array;
+  #held: Disposable | undefined;
+
+  /** Creates an unlocked re-entrant lock. */
+  constructor() {
+    this.#w = words(RLOCK_WORDS);
+  }
+
+  static {
+    registerShareable(
+      "RLock",
+      RLock,
+      (l) => l.#w,
+      (s) => adoptWords(s, () => new RLock()),
+    );
+  }
+
+  #reenter(): boolean {
+    if (Atomics.load(this.#w, RLOCK_OWNER) !== _ownIdent()) return false;
+    this.#w[RLOCK_COUNT]++;
+    return true;
+  }
+
+  #own(): true {
+    Atomics.store(this.#w, RLOCK_OWNER, _ownIdent());
+    this.#w[RLOCK_COUNT] = 1;
+    return true;
+  }
+
+  /**
+   * Acquires the lock; at once if the calling thread already holds it.
+   *
+   * @param options `blocking: false` tries once; `timeout` (ms) bounds the wait.
+   * @returns Whether the lock was acquired.
+   * @throws {TypeError} `blocking: false` with a timeout, or wrong types.
+   * @throws {RangeError} A negative timeout or one above `TIMEOUT_MAX`.
+   */
+  acquire(options?: AcquireOptions): boolean {
+    const timeout = acquireTimeout(options);
+    if (this.#reenter()) return true;
+    if (tryLockWord(this.#w, RLOCK_STATE)) return this.#own();
+    return timeout !== 0 &&
+      lockWord(this.#w, RLOCK_STATE, deadlineOf(timeout)) &&
+      this.#own();
+  }
+
+  /**
+   * Acquires the lock without blocking the event loop.
+   *
+   * @param options As {@linkcode RLock.acquire}, plus an AbortSignal.
+   * @returns Whether the lock was acquired.
+   * @throws {TypeError} (rejects) As {@linkcode RLock.acquire}; with the
+   * signal's reason when aborted.
+   */
+  async acquireAsync(options?: AsyncAcquireOptions): Promise<boolean> {
+    const timeout = acquireTimeout(options);
+    const signal = checkSignal(options?.signal);
+    signal?.throwIfAborted();
+    if (this.#reenter()) return true;
+    if (tryLockWord(this.#w, RLOCK_STATE)) return this.#own();
+    return timeout !== 0 &&
+      await lockWordAsync(this.#w, RLOCK_STATE, deadlineOf(timeout), signal) &&
+      this.#own();
+  }
+
+  /**
+   * Acquires the lock if it is free or already held by the calling thread.
+   *
+   * @returns Whether the lock was acquired.
+   */
+  tryAcquire(): boolean {
+    if (this.#reenter()) return true;
+    return tryLockWord(this.#w, RLOCK_STATE) && this.#own();
+  }
+
+  /**
+   * Releases one level; the lock is free once every acquire is released.
+   *
+   * @throws {ThreadError} If the calling thread does not hold the lock.
+   */
+  release(): void {
+    const w = this.#w;
+    if (Atomics.load(w, RLOCK_OWNER) !== _ownIdent()) {
+      throw new ThreadError("cannot release un-acquired lock");
+    }
+    if (--w[RLOCK_COUNT] === 0) {
+      Atomics.store(w, RLOCK_OWNER, 0);
+      unlockWord(w, RLOCK_STATE);
+    }
+  }
+
+  /**
+   * Whether the lock is held by some thread.
+   *
+   * @returns `true` when locked.
+   */
+  locked(): boolean {
+    return Atomics.load(this.#w, RLOCK_STATE) !== 0;
+  }
+
+  /**
+   * Acquires the lock and returns a Disposable that releases one level:
+   * `using _ = rlock.hold();` is Python's `with rlock:`.
+   *
+   * @returns The releasing Disposable.
+   */
+  hold(): Disposable {
+    this.acquire();
+    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  }
+
+  /**
+   * The asynchronous twin of {@linkcode RLock.hold}.
+   *
+   * @param options An AbortSignal.
+   * @returns The releasing Disposable.
+   * @throws {Error} (rejects) The signal's reason when aborted.
+   */
+  async holdAsync(options?: HoldAsyncOptions): Promise<Disposable> {
+    await this.acquireAsync({ signal: checkHoldOptions(options) });
+    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  }
+
+  /**
+   * Python's repr: `<unlocked RLock owner=0 count=0>`.
+   *
+   * @returns The lock's state.
+   */
+  toString(): string {
+    const w = this.#w;
+    return `<${this.locked() ? "locked" : "unlocked"} RLock owner=${
+      Atomics.load(w, RLOCK_OWNER)
+    } count=${w[RLOCK_COUNT]}>`;
+  }
+}

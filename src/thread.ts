@@ -1,0 +1,630 @@
+/**
+ * Threads: {@linkcode Thread} runs code in parallel in a new Deno Worker, and
+ * the module functions (`currentThread()`, `enumerate()`...) answer the same in
+ * every thread.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import { ThreadError } from "./errors.ts";
+import {
+  deadlineOf,
+  describeValue,
+  lenientTimeout,
+  TIMEOUT_MAX,
+} from "./_validate.ts";
+import { sleepMs, waitWord, waitWordAsync } from "./_futex.ts";
+import {
+  NAME_BYTES,
+  S_DAEMON,
+  S_GEN,
+  S_IDENT,
+  S_NATIVE_ID,
+  S_STARTED,
+  slotWord,
+} from "./_layout.ts";
+import { type Boot, type Payload, runtime } from "./_runtime.ts";
+import { callerModules, describe } from "./_locate.ts";
+import { encode, registerShareable } from "./_marshal.ts";
+
+/**
+ * Options of {@linkcode Thread}: Python's keyword arguments.
+ *
+ * @typeParam A The target's parameter types.
+ */
+export interface ThreadOptions<A extends unknown[] = unknown[]> {
+  /**
+   * What the thread runs (`run()` calls `target(...args)`). It must be
+   * exported from an importable module (the caller's, found automatically, or
+   * `module`), or be a self-contained function.
+   */
+  target?: (...args: A) => unknown;
+  /** The target's arguments, copied or shared into the thread. */
+  args?: A;
+  /** The module that exports `target` (default: found from the call stack). */
+  module?: string | URL;
+  /** The thread's name (default `Thread-N` or `Thread-N (target)`). */
+  name?: string;
+  /** Whether the process may exit while it runs (default: the creator's flag). */
+  daemon?: boolean;
+}
+
+const BOOT_URL = new URL("./_worker.ts", import.meta.url);
+const encoder = new TextEncoder();
+
+interface Adopt {
+  slot: number;
+  gen: number;
+}
+
+/** Set while a Thread object is built for a thread that already exists. */
+let adopting: Adopt | undefined;
+
+// Accessors the rest of the library uses on Thread's private state.
+let slotOf: (thread: Thread) => number;
+let genOf: (thread: Thread) => number;
+let setupAdopted: (
+  thread: Thread,
+  target: ((...args: unknown[]) => unknown) | undefined,
+  args: unknown[],
+  extra: Record<string, unknown>,
+) => void;
+let extraOf: (thread: Thread) => Record<string, unknown>;
+
+function checkName(name: unknown): string {
+  if (typeof name !== "string") {
+    throw new TypeError(`name must be a string, got ${describeValue(name)}`);
+  }
+  if (encoder.encode(name).length > NAME_BYTES) {
+    throw new RangeError(
+      `Thread name is too long: at most ${NAME_BYTES} UTF-8 bytes`,
+    );
+  }
+  return name;
+}
+
+/**
+ * A thread of control: Python's `threading.Thread` on a Deno Worker. Pass a
+ * `target` or subclass it and override {@linkcode Thread.run}; `start()` runs
+ * it in parallel, `join()` waits for it.
+ *
+ * The target (or subclass) must be exported from an importable module: the
+ * thread loads that module (its imports and top-level setup run there, its
+ * `if (import.meta.main)` block does not) and finds it by name. A
+ * self-contained function (using only its arguments, globals and this
+ * library) also works without being exported.
+ *
+ * @typeParam A The target's parameter types.
+ *
+ * @example A thread with a target and arguments
+ * ```ts
+ * import { Thread } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const results = new Int32Array(new SharedArrayBuffer(4));
+ * const t = new Thread({
+ *   target: (out: Int32Array, n: number) => Atomics.store(out, 0, n * 2),
+ *   args: [results, 21],
+ * });
+ * t.start();
+ * t.join();
+ * assert.equal(results[0], 42);
+ * ```
+ */
+export class Thread<A extends unknown[] = unknown[]> {
+  #slot = -1;
+  #gen = -1;
+  #ident: number | null = null;
+  #nativeId: number | null = null;
+  #name: string;
+  #daemon: boolean;
+  #target: ((...args: A) => unknown) | undefined;
+  #args: A;
+  #modules: string[];
+  #extra: Record<string, unknown> = {};
+  #started = false;
+
+  /**
+   * Creates a thread; nothing runs before {@linkcode Thread.start}.
+   *
+   * @param options The target, its arguments, a name and the daemon flag.
+   * @throws {TypeError} An option of the wrong type.
+   * @throws {RangeError} A name longer than 1020 UTF-8 bytes.
+   */
+  constructor(options?: ThreadOptions<A>) {
+    const adopt = adopting;
+    adopting = undefined;
+    if (adopt !== undefined) {
+      const reg = runtime().registry;
+      this.#slot = adopt.slot;
+      this.#gen = adopt.gen;
+      this.#started = true;
+      this.#ident = reg.load(adopt.slot, S_IDENT);
+      this.#nativeId = reg.load(adopt.slot, S_NATIVE_ID);
+      this.#daemon = reg.load(adopt.slot, S_DAEMON) === 1;
+      this.#name = reg.readName(adopt.slot);
+      this.#args = [] as unknown[] as A;
+      this.#modules = [];
+      return;
+    }
+    if (options === undefined) options = {};
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `options must be an object, got ${describeValue(options)}`,
+      );
+    }
+    const { target, args, module, name, daemon } = options;
+    if (target !== undefined && typeof target !== "function") {
+      throw new TypeError(
+        `target must be a function, got ${describeValue(target)}`,
+      );
+    }
+    if (args !== undefined && !Array.isArray(args)) {
+      throw new TypeError(`args must be an array, got ${describeValue(args)}`);
+    }
+    if (daemon !== undefined && typeof daemon !== "boolean") {
+      throw new TypeError(
+        `daemon must be a boolean, got ${describeValue(daemon)}`,
+      );
+    }
+    if (
+      module !== undefined && typeof module !== "string" &&
+      !(module instanceof URL)
+    ) {
+      throw new TypeError(
+        `module must be a string or URL, got ${describeValue(module)}`,
+      );
+    }
+    const callers = callerModules();
+    this.#modules = module === undefined
+      ? callers
+      : [new URL(module, callers[0] ?? Deno.cwd() + "/").href, ...callers];
+    this.#target = target;
+    this.#args = (args ?? []) as A;
+    this.#daemon = daemon ?? currentThread().daemon;
+    if (name !== undefined && name !== "") {
+      this.#name = checkName(name);
+    } else {
+      this.#name = `Thread-${runtime().registry.nextThreadNumber()}`;
+      if (target !== undefined && !anonymous(target)) {
+        this.#name += ` (${target.name})`;
+      }
+    }
+  }
+
+  static {
+    slotOf = (t) => t.#slot;
+    genOf = (t) => t.#gen;
+    extraOf = (t) => t.#extra;
+    setupAdopted = (t, target, args, extra) => {
+      t.#target = target;
+      t.#args = args;
+      t.#extra = extra;
+    };
+    registerShareable("Thread", Thread, (t) => {
+      if (!t.#started) {
+        throw new TypeError(
+          "Cannot pass a thread to another thread before start()",
+        );
+      }
+      return [t.#slot, t.#gen];
+    }, (state) => threadAt(...(state as [number, number])));
+  }
+
+  /**
+   * Starts the thread: `run()` is called in a new worker. Returns once the
+   * thread is running (Python's semantics), with `ident` and `nativeId` set.
+   *
+   * @throws {ThreadError} If the thread was already started, or 1024 threads
+   * are alive.
+   * @throws {TypeError} If an argument or field cannot be passed to a thread.
+   */
+  start(): void {
+    if (this.#started) {
+      throw new ThreadError("threads can only be started once");
+    }
+    const rt = runtime();
+    const payload = this.#payload();
+    const reg = rt.registry;
+    const slot = reg.allocate({ name: this.#name, daemon: this.#daemon });
+    if (slot < 0) throw new ThreadError("can't start new thread");
+    const gen = reg.load(slot, S_GEN);
+    this.#slot = slot;
+    this.#gen = gen;
+    this.#started = true;
+    this.#ident = reg.load(slot, S_IDENT);
+    this.#nativeId = reg.load(slot, S_NATIVE_ID);
+    rt.known.set(slot, this);
+    const boot: Boot = { weftRegistry: reg.sab, slot, gen, payload };
+    let worker: Worker;
+    try {
+      worker = new Worker(BOOT_URL, { workerData: boot, name: this.#name });
+    } catch (error) {
+      reg.finish(slot, gen);
+      rt.known.delete(slot);
+      this.#started = false;
+      throw error;
+    }
+    const nested = rt.boot !== undefined;
+    if (nested) rt.children++;
+    else worker.unref();
+    worker.on("error", () => {});
+    worker.on("exit", () => {
+      reg.finish(slot, gen);
+      if (rt.known.get(slot) === this) rt.known.delete(slot);
+      if (nested && --rt.children === 0) rt.onNoChildren?.();
+    });
+    const at = slotWord(slot, S_STARTED);
+    while (Atomics.load(reg.words, at) === 0) Atomics.wait(reg.words, at, 0);
+  }
+
+  #payload(): Payload {
+    const modules = this.#modules;
+    const cls = Object.getPrototypeOf(this).constructor;
+    const subclass = cls !== Thread;
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(this)) {
+      fields[key] = (this as Record<string, unknown>)[key];
+    }
+    return {
+      cls: subclass ? describe(cls, modules) : undefined,
+      target: this.#target && describe(this.#target, modules),
+      args: encode(this.#args, "args", modules),
+      fields: encode(fields, "this", modules),
+      extra: encode(this.#extra, "this", modules),
+    };
+  }
+
+  /**
+   * What the thread does; runs in the new thread. The default calls
+   * `target(...args)`. Override it in a subclass (the subclass must be
+   * exported from its module). It may be async: the thread is alive until
+   * the returned promise settles.
+   *
+   * @returns The target's result (ignored, as in Python).
+   */
+  run(): unknown {
+    return this.#target?.(...this.#args);
+  }
+
+  #checkJoin(): void {
+    if (!this.#started) {
+      throw new ThreadError("cannot join thread before it is started");
+    }
+    const current = currentThread();
+    if (current.#slot === this.#slot && current.#gen === this.#gen) {
+      throw new ThreadError("cannot join current thread");
+    }
+  }
+
+  /**
+   * Blocks the calling thread until this thread ends, or until `timeout` ms
+   * have passed.
+   *
+   * @param timeout Milliseconds to wait at most (default: forever; negative
+   * counts as 0).
+   * @returns Whether the thread has ended (Python returns None: check
+   * `isAlive()` there).
+   * @throws {ThreadError} If the thread was not started, or is the current one.
+   * @throws {TypeError} If `timeout` is not a number.
+   * @throws {RangeError} If `timeout` exceeds `TIMEOUT_MAX`.
+   */
+  join(timeout?: number): boolean {
+    const deadline = deadlineOf(lenientTimeout(timeout));
+    this.#checkJoin();
+    const words = runtime().registry.words;
+    const at = slotWord(this.#slot, S_GEN);
+    while (Atomics.load(words, at) === this.#gen) {
+      if (!waitWord(words, at, this.#gen, deadline)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Waits without blocking the event loop until this thread ends, or until
+   * `timeout` ms have passed.
+   *
+   * @param timeout Milliseconds to wait at most (default: forever).
+   * @returns Whether the thread has ended.
+   * @throws {ThreadError} (rejects) As {@linkcode Thread.join}.
+   */
+  async joinAsync(timeout?: number): Promise<boolean> {
+    const deadline = deadlineOf(lenientTimeout(timeout));
+    this.#checkJoin();
+    const words = runtime().registry.words;
+    const at = slotWord(this.#slot, S_GEN);
+    while (Atomics.load(words, at) === this.#gen) {
+      if (performance.now() >= deadline) return false;
+      await waitWordAsync(words, at, this.#gen, deadline);
+    }
+    return true;
+  }
+
+  /**
+   * Whether the thread is alive: from `start()` until `run()` has ended.
+   *
+   * @returns `true` while the thread runs.
+   */
+  isAlive(): boolean {
+    return this.#started && runtime().registry.isAlive(this.#slot, this.#gen);
+  }
+
+  /**
+   * The thread's name; renaming it is seen by every thread.
+   *
+   * @throws {TypeError} (set) If the name is not a string.
+   */
+  get name(): string {
+    if (this.#started) {
+      const reg = runtime().registry;
+      if (reg.isAlive(this.#slot, this.#gen)) {
+        const name = reg.readName(this.#slot);
+        if (reg.isAlive(this.#slot, this.#gen)) this.#name = name;
+      }
+    }
+    return this.#name;
+  }
+
+  set name(name: string) {
+    this.#name = checkName(name);
+    const reg = runtime().registry;
+    if (this.#started && reg.isAlive(this.#slot, this.#gen)) {
+      reg.writeName(this.#slot, name);
+    }
+  }
+
+  /** The thread's identifier, `null` before `start()`. */
+  get ident(): number | null {
+    return this.#ident;
+  }
+
+  /** The thread's native id (distinct among live threads), `null` before `start()`. */
+  get nativeId(): number | null {
+    return this.#nativeId;
+  }
+
+  /**
+   * Whether this is a daemon thread: the process does not wait for it.
+   *
+   * @throws {ThreadError} (set) After `start()`.
+   * @throws {TypeError} (set) If the value is not a boolean.
+   */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+
+  set daemon(daemon: boolean) {
+    if (typeof daemon !== "boolean") {
+      throw new TypeError(
+        `daemon must be a boolean, got ${describeValue(daemon)}`,
+      );
+    }
+    if (this.#started) {
+      throw new ThreadError("cannot set daemon status of active thread");
+    }
+    this.#daemon = daemon;
+  }
+
+  /**
+   * Python's repr: `<Thread(Thread-1, started daemon 42)>`.
+   *
+   * @returns A description of the thread and its state.
+   */
+  toString(): string {
+    let status = "initial";
+    if (this.#started) status = this.isAlive() ? "started" : "stopped";
+    if (this.#daemon) status += " daemon";
+    if (this.#ident !== null) status += ` ${this.#ident}`;
+    return `<${
+      Object.getPrototypeOf(this).constructor.name
+    }(${this.name}, ${status})>`;
+  }
+}
+
+/**
+ * Whether a target has no name of its own: `{ target: () => {} }` gets the
+ * name "target" from the options key, which Python would not show.
+ */
+function anonymous(fn: (...args: never[]) => unknown): boolean {
+  if (fn.name === "") return true;
+  if (fn.name !== "target") return false;
+  const source = Function.prototype.toString.call(fn);
+  return !/^(async\s+)?(function\s*\*?\s*target\b|\*?\s*target\s*\()/.test(
+    source,
+  );
+}
+
+/** The Thread object for the thread in `slot`, the same object each time. */
+function threadAt(slot: number, gen: number): Thread {
+  const rt = runtime();
+  const known = rt.known.get(slot) as Thread | undefined;
+  if (known !== undefined && genOf(known) === gen) return known;
+  adopting = { slot, gen };
+  const thread = new Thread();
+  if (runtime().registry.isAlive(slot, gen)) rt.known.set(slot, thread);
+  return thread;
+}
+
+/** Internal: the slot and generation of a thread. */
+export function _threadSlot(thread: Thread): [number, number] {
+  return [slotOf(thread), genOf(thread)];
+}
+
+/** Internal: builds the Thread object of the thread this worker runs. */
+export function _adoptCurrent(boot: Boot): Thread {
+  const thread = threadAt(boot.slot, boot.gen);
+  runtime().current = thread;
+  return thread;
+}
+
+/** Internal: gives the adopted thread its target, arguments and extra state. */
+export function _setupThread(
+  thread: Thread,
+  target: ((...args: unknown[]) => unknown) | undefined,
+  args: unknown[],
+  extra: Record<string, unknown>,
+): void {
+  setupAdopted(thread, target, args, extra);
+}
+
+/** Internal: state kept by this library's own Thread subclasses. */
+export function _threadExtra(thread: Thread): Record<string, unknown> {
+  return extraOf(thread);
+}
+
+/** Internal: marks the current thread as running (start() returns). */
+export function _signalStarted(thread: Thread): void {
+  const words = runtime().registry.words;
+  const at = slotWord(slotOf(thread), S_STARTED);
+  Atomics.store(words, at, 1);
+  Atomics.notify(words, at);
+}
+
+/**
+ * The Thread object of the calling thread. In the main thread it is
+ * {@linkcode mainThread}; in a thread started by this module it is the object
+ * whose `run()` is running (an instance of its subclass).
+ *
+ * @returns The current thread.
+ *
+ * @example
+ * ```ts
+ * import { currentThread, mainThread } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(currentThread(), mainThread());
+ * assert.equal(currentThread().name, "MainThread");
+ * ```
+ */
+export function currentThread(): Thread {
+  const rt = runtime();
+  if (rt.current === undefined) {
+    rt.current = threadAt(
+      rt.mainSlot,
+      runtime().registry.load(rt.mainSlot, S_GEN),
+    );
+  }
+  return rt.current as Thread;
+}
+
+/**
+ * The main thread's Thread object, named `MainThread`, from any thread.
+ *
+ * @returns The main thread.
+ *
+ * @example
+ * ```ts
+ * import { mainThread } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(mainThread().name, "MainThread");
+ * ```
+ */
+export function mainThread(): Thread {
+  const rt = runtime();
+  return threadAt(rt.mainSlot, rt.registry.load(rt.mainSlot, S_GEN));
+}
+
+/**
+ * Every alive thread (started and not yet ended), main included, from any
+ * thread. Threads this thread knows come back as the same objects.
+ *
+ * @returns The alive threads.
+ *
+ * @example
+ * ```ts
+ * import { currentThread, enumerate } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(enumerate().includes(currentThread()));
+ * ```
+ */
+export function enumerate(): Thread[] {
+  const reg = runtime().registry;
+  return reg.aliveSlots().map((slot) => threadAt(slot, reg.load(slot, S_GEN)));
+}
+
+/**
+ * How many threads are alive, main included: `enumerate().length`.
+ *
+ * @returns The number of alive threads.
+ *
+ * @example
+ * ```ts
+ * import { activeCount } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(activeCount() >= 1);
+ * ```
+ */
+export function activeCount(): number {
+  return runtime().registry.aliveSlots().length;
+}
+
+/**
+ * The calling thread's identifier (`currentThread().ident`).
+ *
+ * @returns A number unique among all threads of the process.
+ *
+ * @example
+ * ```ts
+ * import { currentThread, getIdent } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(getIdent(), currentThread().ident);
+ * ```
+ */
+export function getIdent(): number {
+  return currentThread().ident!;
+}
+
+/**
+ * The calling thread's native id: the process id in the main thread (its OS
+ * thread id on Linux), a distinct number in every other live thread.
+ *
+ * @returns The native id.
+ *
+ * @example
+ * ```ts
+ * import { getNativeId, mainThread } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(getNativeId(), mainThread().nativeId);
+ * ```
+ */
+export function getNativeId(): number {
+  return currentThread().nativeId!;
+}
+
+/**
+ * Blocks the calling thread (only it) for `ms` milliseconds: Python's
+ * `time.sleep`, in milliseconds.
+ *
+ * @param ms How long to sleep, in milliseconds.
+ * @throws {TypeError} If `ms` is not a number.
+ * @throws {RangeError} If `ms` is negative or above `TIMEOUT_MAX`.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const start = performance.now();
+ * sleep(20);
+ * assert.ok(performance.now() - start >= 19);
+ * ```
+ */
+export function sleep(ms: number): void {
+  if (typeof ms !== "number" || Number.isNaN(ms)) {
+    throw new TypeError(`ms must be a number, got ${describeValue(ms)}`);
+  }
+  if (ms < 0) {
+    throw new RangeError(`sleep length must be non-negative, got ${ms}`);
+  }
+  if (ms > TIMEOUT_MAX) {
+    throw new RangeError(
+      `sleep length is too large: at most ${TIMEOUT_MAX} ms`,
+    );
+  }
+  sleepMs(ms);
+}
