@@ -118,8 +118,9 @@ export class Thread<A extends unknown[] = unknown[]> {
   #nativeId: number | null = null;
   #name: string;
   #daemon: boolean;
-  #target: ((...args: A) => unknown) | undefined;
-  #args: A;
+  // Typed without A, so that every Thread<A> is a Thread.
+  #target: ((...args: unknown[]) => unknown) | undefined;
+  #args: unknown[];
   #modules: string[];
   #extra: Record<string, unknown> = {};
   #started = false;
@@ -143,7 +144,7 @@ export class Thread<A extends unknown[] = unknown[]> {
       this.#nativeId = reg.load(adopt.slot, S_NATIVE_ID);
       this.#daemon = reg.load(adopt.slot, S_DAEMON) === 1;
       this.#name = reg.readName(adopt.slot);
-      this.#args = [] as unknown[] as A;
+      this.#args = [];
       this.#modules = [];
       return;
     }
@@ -179,8 +180,8 @@ export class Thread<A extends unknown[] = unknown[]> {
     this.#modules = module === undefined
       ? callers
       : [new URL(module, callers[0] ?? Deno.cwd() + "/").href, ...callers];
-    this.#target = target;
-    this.#args = (args ?? []) as A;
+    this.#target = target as ((...args: unknown[]) => unknown) | undefined;
+    this.#args = args ?? [];
     this.#daemon = daemon ?? currentThread().daemon;
     if (name !== undefined && name !== "") {
       this.#name = checkName(name);
@@ -284,7 +285,8 @@ export class Thread<A extends unknown[] = unknown[]> {
    * @returns The target's result (ignored, as in Python).
    */
   run(): unknown {
-    return this.#target?.(...this.#args);
+    const target = this.#target;
+    return target === undefined ? undefined : target(...this.#args);
   }
 
   #checkJoin(): void {

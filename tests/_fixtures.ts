@@ -1,0 +1,253 @@
+// Thread targets and classes for the tests: exported, so threads find them.
+import {
+  activeCount,
+  currentThread,
+  enumerate,
+  Event,
+  type ExceptHookArgs,
+  getIdent,
+  getNativeId,
+  Lock,
+  mainThread,
+  RLock,
+  sleep,
+  Thread,
+} from "../mod.ts";
+
+// Counts how many times this module's top level ran in this isolate.
+const g = globalThis as { fixtureLoads?: number };
+g.fixtureLoads = (g.fixtureLoads ?? 0) + 1;
+
+/** A string in shared memory, as a class whose instances keep their methods. */
+export class SharedText {
+  bytes: Uint8Array = new Uint8Array(new SharedArrayBuffer(4096));
+  length: Int32Array = new Int32Array(new SharedArrayBuffer(4));
+  write(text: string): void {
+    const encoded = new TextEncoder().encode(text);
+    this.bytes.set(encoded);
+    Atomics.store(this.length, 0, encoded.length);
+    Atomics.notify(this.length, 0);
+  }
+  read(): string {
+    return new TextDecoder().decode(
+      this.bytes.slice(0, Atomics.load(this.length, 0)),
+    );
+  }
+}
+
+export function recordIdentity(out: Int32Array): void {
+  out[0] = getIdent();
+  out[1] = getNativeId();
+  out[2] = mainThread().ident!;
+  out[3] = mainThread().nativeId!;
+  out[4] = currentThread().ident === getIdent() ? 1 : 0;
+  out[5] = enumerate().includes(currentThread()) ? 1 : 0;
+  out[6] = activeCount();
+  out[7] = g.fixtureLoads!;
+  Atomics.store(out, 8, 1);
+}
+
+export function reportName(text: SharedText): void {
+  text.write(
+    `${currentThread().name}|${mainThread().name}|${currentThread().daemon}`,
+  );
+}
+
+export function renameSelf(name: string, done: Event, proceed: Event): void {
+  currentThread().name = name;
+  done.set();
+  proceed.wait();
+}
+
+export function waitOn(event: Event): void {
+  event.wait();
+}
+
+export function signalThenWait(started: Event, release: Event): void {
+  started.set();
+  release.wait();
+}
+
+export function spin(cell: Int32Array): void {
+  while (Atomics.load(cell, 0) === 0) Atomics.add(cell, 1, 1);
+}
+
+export function incrementMany(lock: Lock, cell: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    lock.acquire();
+    cell[0]++;
+    lock.release();
+  }
+}
+
+export function incrementRecursively(
+  lock: RLock,
+  cell: Int32Array,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    using _ = lock.hold();
+    using _again = lock.hold();
+    cell[0]++;
+  }
+}
+
+export function holdUntil(
+  lock: Lock | RLock,
+  held: Event,
+  release: Event,
+): void {
+  lock.acquire();
+  held.set();
+  release.wait();
+  lock.release();
+}
+
+export function tryRelease(lock: Lock | RLock, out: SharedText): void {
+  try {
+    lock.release();
+    out.write("released");
+  } catch (error) {
+    out.write(`${(error as Error).name}: ${(error as Error).message}`);
+  }
+}
+
+export function acquireWithTimeout(
+  lock: Lock,
+  ms: number,
+  out: Int32Array,
+): void {
+  const start = performance.now();
+  out[0] = lock.acquire({ timeout: ms }) ? 1 : 2;
+  out[1] = Math.round(performance.now() - start);
+  if (out[0] === 1) lock.release();
+  Atomics.store(out, 2, 1);
+}
+
+export async function asyncTarget(go: Event, out: Int32Array): Promise<void> {
+  await go.waitAsync();
+  await new Promise((r) => setTimeout(r, 5));
+  Atomics.store(out, 0, 1);
+}
+
+export function joinOther(other: Thread, out: SharedText): void {
+  const joined = other.join(10_000);
+  out.write(`${other.name}|${joined}|${other.isAlive()}`);
+}
+
+export function inspectArgs(value: unknown, out: SharedText): void {
+  const v = value as {
+    lock: Lock;
+    point: Point;
+    nested: { list: Point[]; map: Map<string, Point>; shared: Int32Array };
+    date: Date;
+  };
+  v.nested.shared[0] = 99;
+  out.write(JSON.stringify({
+    lock: v.lock instanceof Lock,
+    locked: v.lock.locked(),
+    point: v.point instanceof Point ? v.point.norm() : -1,
+    list: v.nested.list.map((p) => p instanceof Point),
+    map: v.nested.map.get("a") instanceof Point,
+    same: v.nested.list[0] === v.point,
+    date: v.date instanceof Date,
+  }));
+}
+
+export class Point {
+  constructor(public x: number, public y: number) {}
+  norm(): number {
+    return Math.hypot(this.x, this.y);
+  }
+}
+
+export class RecordingThread extends Thread {
+  label = "";
+  out: SharedText | undefined;
+  constructor(label: string, out: SharedText) {
+    super({ name: `recording-${label}` });
+    this.label = label;
+    this.out = out;
+  }
+  override run(): void {
+    this.out!.write(
+      `${this.label}|${this instanceof RecordingThread}|${this.name}`,
+    );
+  }
+}
+
+export class Boom extends Error {
+  constructor(public cell: Int32Array) {
+    super("boom in thread");
+  }
+}
+
+export function fail(cell: Int32Array): void {
+  throw new Boom(cell);
+}
+
+export async function failAsync(cell: Int32Array): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1));
+  throw new Boom(cell);
+}
+
+export function recordingHook(args: ExceptHookArgs): void {
+  const error = args.error as Boom;
+  Atomics.store(error.cell, 0, 1);
+  Atomics.store(error.cell, 1, args.thread?.ident ?? -1);
+}
+
+export function sleepThenMark(ms: number, cell: Int32Array): void {
+  sleep(ms);
+  Atomics.store(cell, 0, 1);
+}
+
+export function countWhile(cell: Int32Array): void {
+  Atomics.store(cell, 1, 1);
+  Atomics.notify(cell, 1);
+  while (Atomics.load(cell, 0) === 0) Atomics.add(cell, 2, 1);
+}
+
+export function noop(): void {}
+
+export function startChild(child: SharedText, release: Event): void {
+  const t = new Thread({ target: waitOn, args: [release], name: "grandchild" });
+  t.start();
+  child.write(`${t.name}|${enumerate().map((x) => x.name).join(",")}`);
+}
+
+/** Reports the error's message through the process environment, which every thread shares. */
+export function messageHook(args: ExceptHookArgs): void {
+  const error = args.error as Error;
+  Deno.env.set(
+    "WEFT_HOOK_MESSAGE",
+    `${args.thread?.name}: ${error.name}: ${error.message}`,
+  );
+}
+
+export function tryAcquireCount(
+  lock: Lock,
+  go: Event,
+  out: Int32Array,
+  index: number,
+): void {
+  go.wait();
+  let got = 0;
+  for (let i = 0; i < 1000; i++) {
+    if (lock.tryAcquire()) {
+      got++;
+      lock.release();
+    }
+  }
+  Atomics.store(out, index, got);
+}
+
+export function waitAndCount(
+  event: Event,
+  ready: Int32Array,
+  out: Int32Array,
+): void {
+  Atomics.add(ready, 0, 1);
+  Atomics.notify(ready, 0);
+  if (event.wait(10_000)) Atomics.add(out, 0, 1);
+}

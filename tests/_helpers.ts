@@ -1,0 +1,70 @@
+// Helpers shared by the tests: a test wrapper that fails on hangs and on
+// leaked threads, and small tools to read markers set by other threads.
+import { activeCount } from "../mod.ts";
+
+/** Live OS threads of this process (Linux). */
+export function osThreads(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return Number(/^Threads:\s+(\d+)/m.exec(status)![1]);
+}
+
+/** Resolves once `check()` is true; rejects after `ms`. Polls the event loop. */
+export async function until(
+  check: () => boolean,
+  ms = 10_000,
+  what = "condition",
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Blocks until `cell[index] >= value` (a marker set by another thread). */
+export function waitFor(
+  cell: Int32Array,
+  index: number,
+  value: number,
+  ms = 10_000,
+): void {
+  const deadline = performance.now() + ms;
+  for (
+    let v = Atomics.load(cell, index);
+    v < value;
+    v = Atomics.load(cell, index)
+  ) {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      throw new Error(`Timed out waiting for cell[${index}] >= ${value}`);
+    }
+    Atomics.wait(cell, index, v, left);
+  }
+}
+
+/** A zeroed Int32Array over shared memory. */
+export function cells(n = 8): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(n * 4));
+}
+
+/**
+ * Deno.test with a deadlock guard, that also fails when the test leaves a
+ * thread alive (every test joins what it starts).
+ */
+export function test(
+  name: string,
+  fn: () => void | Promise<void>,
+  timeout = 30_000,
+): void {
+  Deno.test({ name, timeout }, async () => {
+    const baseline = activeCount();
+    await fn();
+    await until(
+      () => activeCount() === baseline,
+      5_000,
+      `threads of "${name}" to end`,
+    );
+  });
+}

@@ -1,0 +1,447 @@
+import assert from "node:assert/strict";
+import {
+  activeCount,
+  currentThread,
+  enumerate,
+  Event,
+  getIdent,
+  getNativeId,
+  Lock,
+  mainThread,
+  setExcepthook,
+  sleep,
+  Thread,
+  ThreadError,
+  TIMEOUT_MAX,
+} from "../mod.ts";
+import { cells, osThreads, test, until, waitFor } from "./_helpers.ts";
+import {
+  asyncTarget,
+  countWhile,
+  fail,
+  failAsync,
+  incrementMany,
+  inspectArgs,
+  joinOther,
+  messageHook,
+  noop,
+  Point,
+  recordIdentity,
+  recordingHook,
+  RecordingThread,
+  renameSelf,
+  reportName,
+  SharedText,
+  signalThenWait,
+  sleepThenMark,
+  startChild,
+  waitOn,
+} from "./_fixtures.ts";
+
+test("Thread runs its target in another thread with its arguments", () => {
+  const out = cells(9);
+  const t = new Thread({ target: recordIdentity, args: [out] });
+  t.start();
+  t.join();
+  assert.equal(out[8], 1);
+  assert.notEqual(out[0], getIdent());
+  assert.equal(out[0], t.ident);
+  assert.equal(out[1], t.nativeId);
+  assert.equal(out[2], mainThread().ident);
+  assert.equal(out[3], mainThread().nativeId);
+  assert.equal(out[4], 1, "currentThread().ident === getIdent() in the thread");
+  assert.equal(out[5], 1, "enumerate() in the thread lists the thread");
+  assert.ok(out[6] >= 2, "activeCount() in the thread counts main and itself");
+  assert.equal(
+    out[7],
+    1,
+    "the target's module top level ran once in the thread",
+  );
+});
+
+test("start() returns with the thread alive, listed, and its ids set", () => {
+  const release = new Event();
+  const t = new Thread({ target: waitOn, args: [release] });
+  assert.equal(t.ident, null);
+  assert.equal(t.nativeId, null);
+  assert.equal(t.isAlive(), false);
+  t.start();
+  assert.equal(t.isAlive(), true);
+  assert.ok(enumerate().includes(t));
+  assert.equal(typeof t.ident, "number");
+  assert.notEqual(t.nativeId, mainThread().nativeId);
+  release.set();
+  t.join();
+  assert.equal(t.isAlive(), false);
+  assert.ok(!enumerate().includes(t), "a joined thread is not enumerated");
+});
+
+test("mainThread() is the current thread in main and its native id is the process's", () => {
+  assert.equal(currentThread(), mainThread());
+  assert.equal(mainThread().name, "MainThread");
+  assert.equal(mainThread().nativeId, getNativeId());
+  assert.equal(getNativeId(), Deno.pid);
+  assert.equal(mainThread().daemon, false);
+  assert.ok(mainThread().isAlive());
+});
+
+test("nativeId values are distinct among live threads", () => {
+  const release = new Event();
+  const threads = Array.from(
+    { length: 4 },
+    () => new Thread({ target: waitOn, args: [release] }),
+  );
+  for (const t of threads) t.start();
+  const ids = new Set([getNativeId(), ...threads.map((t) => t.nativeId)]);
+  assert.equal(ids.size, 5);
+  release.set();
+  for (const t of threads) t.join();
+});
+
+test("join() returns false after its timeout while the thread runs, true once it ends", () => {
+  const started = new Event();
+  const release = new Event();
+  const t = new Thread({ target: signalThenWait, args: [started, release] });
+  t.start();
+  started.wait();
+  const begin = performance.now();
+  assert.equal(t.join(50), false);
+  const waited = performance.now() - begin;
+  assert.ok(waited >= 45 && waited < 2_000, `waited ${waited} ms`);
+  assert.equal(t.isAlive(), true);
+  assert.equal(t.join(-5), false, "a negative timeout counts as 0");
+  release.set();
+  assert.equal(t.join(10_000), true);
+  assert.equal(t.join(), true);
+});
+
+test("joinAsync() waits without blocking the event loop", async () => {
+  const release = new Event();
+  const t = new Thread({ target: waitOn, args: [release] });
+  t.start();
+  assert.equal(await t.joinAsync(20), false);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const joined = t.joinAsync();
+  setTimeout(() => release.set(), 30);
+  assert.equal(await joined, true);
+  clearInterval(timer);
+  assert.ok(ticks > 0, "timers ran while joinAsync() waited");
+  await assert.rejects(new Thread({ target: noop }).joinAsync(), ThreadError);
+  await assert.rejects(t.joinAsync("1" as unknown as number), TypeError);
+});
+
+test("default names are Thread-N and Thread-N (target), numbered in every thread", () => {
+  const a = new Thread();
+  const b = new Thread({ target: noop });
+  const c = new Thread({ target: () => {} });
+  const n = Number(/^Thread-(\d+)$/.exec(a.name)![1]);
+  assert.equal(b.name, `Thread-${n + 1} (noop)`);
+  assert.equal(c.name, `Thread-${n + 2}`);
+  const text = new SharedText();
+  const t = new Thread({ target: reportName, args: [text] });
+  t.start();
+  t.join();
+  assert.equal(text.read(), `Thread-${n + 3} (reportName)|MainThread|false`);
+  assert.equal(new Thread({ name: "" }).name, `Thread-${n + 4}`);
+});
+
+test("a name changed in any thread is seen by every thread", () => {
+  const done = new Event();
+  const proceed = new Event();
+  const t = new Thread({
+    target: renameSelf,
+    args: ["renamed", done, proceed],
+    name: "before",
+  });
+  t.start();
+  done.wait();
+  assert.equal(t.name, "renamed");
+  assert.ok(enumerate().some((x) => x.name === "renamed"));
+  t.name = "from main";
+  const text = new SharedText();
+  const watcher = new Thread({ target: joinOther, args: [t, text] });
+  watcher.start();
+  proceed.set();
+  watcher.join();
+  t.join();
+  assert.equal(text.read(), "from main|true|false");
+  assert.equal(
+    t.name,
+    "from main",
+    "the last name stays after the thread ends",
+  );
+});
+
+test("a subclass runs on an instance of its class carrying its fields", () => {
+  const text = new SharedText();
+  const t = new RecordingThread("fields", text);
+  t.start();
+  t.join();
+  assert.equal(text.read(), "fields|true|recording-fields");
+});
+
+test("an async target keeps the thread alive until its promise settles", () => {
+  const go = new Event();
+  const out = cells(1);
+  const t = new Thread({ target: asyncTarget, args: [go, out] });
+  t.start();
+  assert.equal(t.join(30), false);
+  assert.equal(t.isAlive(), true);
+  go.set();
+  assert.equal(t.join(10_000), true);
+  assert.equal(out[0], 1);
+});
+
+test("a self-contained inline target runs with the library in scope", () => {
+  const out = cells(2);
+  const t = new Thread({
+    target: (cell: Int32Array) => {
+      cell[0] = 7;
+      cell[1] = currentThread().name === "inline" ? 1 : 0;
+    },
+    args: [out],
+    name: "inline",
+  });
+  t.start();
+  t.join();
+  assert.deepEqual([...out], [7, 1]);
+});
+
+test("a target that cannot work in the thread fails with an error that says to export it", () => {
+  const captured = 5;
+  const cell = cells(1);
+  const run = (options: ConstructorParameters<typeof Thread>[0]): string => {
+    Deno.env.delete("WEFT_HOOK_MESSAGE");
+    const t = new Thread(options);
+    t.start();
+    t.join();
+    return Deno.env.get("WEFT_HOOK_MESSAGE") ?? "no error";
+  };
+  setExcepthook(messageHook);
+  try {
+    const closure = run({ target: () => captured, name: "closure" });
+    assert.match(closure, /^closure: ReferenceError: captured is not defined/);
+    assert.match(closure, /inline copy of "target".*export it/);
+    const helper = run({ target: () => fail(cell), name: "helper" });
+    assert.match(helper, /fail is not defined.*export it/);
+    const bound = run({ target: noop.bind(null), name: "bound" });
+    assert.match(
+      bound,
+      /^bound: TypeError: "bound noop" cannot be found in the new thread/,
+    );
+    assert.match(bound, /Export it from its module/);
+  } finally {
+    setExcepthook(null);
+    Deno.env.delete("WEFT_HOOK_MESSAGE");
+  }
+  assert.equal(cell[0], 0);
+});
+
+test("arguments: shared memory and primitives are shared, classes kept, structure kept", () => {
+  const lock = new Lock();
+  lock.acquire();
+  const point = new Point(3, 4);
+  const shared = cells(1);
+  const text = new SharedText();
+  const value = {
+    lock,
+    point,
+    nested: { list: [point], map: new Map([["a", point]]), shared },
+    date: new Date(0),
+  };
+  const t = new Thread({ target: inspectArgs, args: [value, text] });
+  t.start();
+  t.join();
+  assert.deepEqual(JSON.parse(text.read()), {
+    lock: true,
+    locked: true,
+    point: 5,
+    list: [true],
+    map: true,
+    same: true,
+    date: true,
+  });
+  assert.equal(shared[0], 99, "typed arrays over shared memory are shared");
+  lock.release();
+});
+
+test("arguments that cannot cross threads are refused at start() with their path", () => {
+  const t = new Thread({
+    target: noop as (...a: unknown[]) => void,
+    args: [1, { callback: () => {} }],
+  });
+  assert.throws(() => t.start(), (e: Error) => {
+    assert.ok(e instanceof TypeError);
+    assert.match(e.message, /args\[1\]\.callback/);
+    assert.match(e.message, /function/);
+    return true;
+  });
+  assert.equal(t.isAlive(), false);
+  assert.throws(
+    () =>
+      new Thread({
+        target: noop as (a: unknown) => void,
+        args: [new WeakMap()],
+      }).start(),
+    /WeakMap.*args\[0\]/,
+  );
+  assert.throws(
+    () =>
+      new Thread({ target: noop as (a: unknown) => void, args: [Symbol("s")] })
+        .start(),
+    TypeError,
+  );
+});
+
+test("Thread objects are shareable: passed to a thread they join and report the same thread", () => {
+  const release = new Event();
+  const sleeper = new Thread({
+    target: waitOn,
+    args: [release],
+    name: "sleeper",
+  });
+  sleeper.start();
+  const text = new SharedText();
+  const joiner = new Thread({ target: joinOther, args: [sleeper, text] });
+  joiner.start();
+  release.set();
+  joiner.join();
+  sleeper.join();
+  assert.equal(text.read(), "sleeper|true|false");
+  assert.throws(
+    () => new Thread({ target: joinOther, args: [new Thread(), text] }).start(),
+    /before start/,
+  );
+});
+
+test("misuse raises ThreadError: start twice, join unstarted or current, daemon after start", () => {
+  const t = new Thread({ target: noop });
+  assert.throws(() => t.join(), /cannot join thread before it is started/);
+  t.start();
+  assert.throws(() => t.start(), ThreadError);
+  assert.throws(
+    () => (t.daemon = true),
+    /cannot set daemon status of active thread/,
+  );
+  t.join();
+  assert.throws(() => t.start(), /threads can only be started once/);
+  assert.throws(() => currentThread().join(), /cannot join current thread/);
+  assert.throws(() => mainThread().join(0), ThreadError);
+});
+
+test("bad options are TypeErrors and RangeErrors", () => {
+  const bad = (options: unknown) => () => new Thread(options as never);
+  assert.throws(bad(42), TypeError);
+  assert.throws(bad({ target: 1 }), TypeError);
+  assert.throws(bad({ args: "x" }), TypeError);
+  assert.throws(bad({ name: 3 }), TypeError);
+  assert.throws(bad({ daemon: "yes" }), TypeError);
+  assert.throws(bad({ module: 5 }), TypeError);
+  assert.throws(bad({ name: "x".repeat(5000) }), RangeError);
+  const t = new Thread({ target: noop });
+  assert.throws(() => (t.name = 5 as unknown as string), TypeError);
+  assert.throws(() => (t.daemon = 1 as unknown as boolean), TypeError);
+  assert.throws(() => t.join("1" as unknown as number), TypeError);
+  assert.throws(() => t.join(NaN), TypeError);
+  assert.throws(() => t.join(TIMEOUT_MAX + 1), RangeError);
+  assert.throws(() => t.join(Infinity), RangeError);
+});
+
+test("daemon defaults to the creating thread's flag", () => {
+  assert.equal(new Thread().daemon, false);
+  const text = new SharedText();
+  const t = new Thread({
+    target: reportName,
+    args: [text],
+    daemon: true,
+    name: "d",
+  });
+  assert.equal(t.daemon, true);
+  t.start();
+  t.join();
+  assert.equal(text.read(), "d|MainThread|true");
+});
+
+test("sleep() blocks only the calling thread", () => {
+  const cell = cells(3);
+  const t = new Thread({ target: countWhile, args: [cell] });
+  t.start();
+  waitFor(cell, 1, 1);
+  const before = Atomics.load(cell, 2);
+  const begin = performance.now();
+  sleep(30);
+  assert.ok(performance.now() - begin >= 29);
+  assert.ok(
+    Atomics.load(cell, 2) > before,
+    "the other thread ran during the sleep",
+  );
+  Atomics.store(cell, 0, 1);
+  t.join();
+  const marked = cells(1);
+  const s = new Thread({ target: sleepThenMark, args: [20, marked] });
+  s.start();
+  s.join();
+  assert.equal(marked[0], 1);
+  assert.throws(() => sleep("1" as unknown as number), TypeError);
+  assert.throws(() => sleep(-1), RangeError);
+  assert.throws(() => sleep(Infinity), RangeError);
+});
+
+test("setExcepthook() replaces the hook in every thread, for sync and async errors", () => {
+  const cell = cells(2);
+  setExcepthook(recordingHook);
+  try {
+    const t = new Thread({ target: fail, args: [cell] });
+    t.start();
+    t.join();
+    assert.equal(cell[0], 1);
+    assert.equal(cell[1], t.ident);
+    const cell2 = cells(2);
+    const u = new Thread({ target: failAsync, args: [cell2] });
+    u.start();
+    u.join();
+    assert.equal(cell2[0], 1);
+    assert.equal(cell2[1], u.ident);
+  } finally {
+    setExcepthook(null);
+  }
+  assert.throws(() => setExcepthook(5 as never), TypeError);
+});
+
+test("threads may start threads, which outlive their parent and are enumerated everywhere", () => {
+  const text = new SharedText();
+  const release = new Event();
+  const parent = new Thread({
+    target: startChild,
+    args: [text, release],
+    name: "parent",
+  });
+  parent.start();
+  parent.join();
+  assert.match(text.read(), /^grandchild\|.*parent.*grandchild/);
+  const child = enumerate().find((t) => t.name === "grandchild");
+  assert.ok(child !== undefined, "the child outlived its parent");
+  assert.equal(child.isAlive(), true);
+  release.set();
+  assert.equal(child.join(10_000), true);
+});
+
+test(
+  "no worker leaks: 200 start/join cycles return to the baseline of live threads",
+  async () => {
+    const baseline = activeCount();
+    const osBaseline = osThreads();
+    for (let i = 0; i < 200; i++) {
+      const t = new Thread({
+        target: incrementMany,
+        args: [new Lock(), cells(1), 1],
+      });
+      t.start();
+      t.join();
+      assert.equal(activeCount(), baseline);
+    }
+    await until(() => osThreads() <= osBaseline + 2, 20_000, "workers to exit");
+  },
+  120_000,
+);
