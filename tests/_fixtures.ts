@@ -1,15 +1,16 @@
 // Thread targets and classes for the tests: exported, so threads find them.
+import { logFormatter } from "../src/log.ts";
 import {
   activeCount,
   currentThread,
   enumerate,
-  Event,
+  type Event,
   type ExceptHookArgs,
   getIdent,
   getNativeId,
   Lock,
   mainThread,
-  RLock,
+  type RLock,
   sleep,
   Thread,
 } from "../mod.ts";
@@ -250,4 +251,8 @@ export function waitAndCount(
   Atomics.add(ready, 0, 1);
   Atomics.notify(ready, 0);
   if (event.wait(10_000)) Atomics.add(out, 0, 1);
+}
+
+export function formatInThread(pattern: string, out: SharedText): void {
+  out.write(logFormatter(pattern)({ levelName: "INFO", msg: "from a thread" }));
 }
