@@ -1,0 +1,48 @@
+// Runs the examples: `deno task examples` runs them all, in the order of the
+// seed walkthrough; `deno task example NAME` runs one.
+export const EXAMPLES = [
+  "simple",
+  "simpleargs",
+  "names",
+  "names_log",
+  "daemon",
+  "daemon_join",
+  "daemon_join_timeout",
+  "enumerate",
+  "subclass",
+  "subclass_args",
+  "lock",
+  "lock_noblock",
+  "lock_reacquire",
+  "rlock",
+  "lock_with",
+];
+
+async function run(name: string): Promise<boolean> {
+  const url = new URL(`./${name}.ts`, import.meta.url);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", url.href],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  return code === 0;
+}
+
+if (import.meta.main) {
+  const names = Deno.args.length > 0 ? Deno.args : EXAMPLES;
+  const unknown = names.filter((n) => !EXAMPLES.includes(n));
+  if (unknown.length > 0) {
+    console.error(
+      `Unknown example: ${unknown.join(", ")}. Examples: ${
+        EXAMPLES.join(", ")
+      }`,
+    );
+    Deno.exit(2);
+  }
+  let failed = 0;
+  for (const name of names) {
+    if (names.length > 1) console.log(`\n$ deno task example ${name}\n`);
+    if (!(await run(name))) failed++;
+  }
+  if (failed > 0) Deno.exit(1);
+}

@@ -1,0 +1,165 @@
+// Runs every example and checks its output against the seed transcript's
+// shape. Default thread names follow Python >= 3.10 ("Thread-1 (worker)");
+// the transcript predates that and shows "Thread-1".
+import assert from "node:assert/strict";
+import { EXAMPLES } from "../examples/run.ts";
+
+async function output(name: string): Promise<string[]> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL(`../examples/${name}.ts`, import.meta.url).href,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, err);
+  assert.equal(err, "", "nothing on stderr");
+  return new TextDecoder().decode(stdout).trimEnd().split("\n");
+}
+
+const sorted = (lines: string[]): string[] => [...lines].sort();
+
+const checks: Record<string, (lines: string[]) => void> = {
+  simple: (lines) => assert.deepEqual(lines, Array(5).fill("Worker")),
+  simpleargs: (lines) =>
+    assert.deepEqual(sorted(lines), [0, 1, 2, 3, 4].map((i) => `Worker: ${i}`)),
+  names: (lines) => {
+    assert.deepEqual(sorted(lines.slice(0, 3)), [
+      "Thread-1 (worker) Starting",
+      "my_service Starting",
+      "worker Starting",
+    ]);
+    assert.deepEqual(sorted(lines.slice(3)), [
+      "Thread-1 (worker) Exiting",
+      "my_service Exiting",
+      "worker Exiting",
+    ]);
+    assert.equal(lines[5], "my_service Exiting");
+  },
+  names_log: (lines) => {
+    assert.deepEqual(sorted(lines.slice(0, 3)), [
+      "[DEBUG] (Thread-1 (worker)) Starting",
+      "[DEBUG] (my_service) Starting",
+      "[DEBUG] (worker    ) Starting",
+    ]);
+    assert.deepEqual(sorted(lines.slice(3)), [
+      "[DEBUG] (Thread-1 (worker)) Exiting",
+      "[DEBUG] (my_service) Exiting",
+      "[DEBUG] (worker    ) Exiting",
+    ]);
+  },
+  daemon: (lines) =>
+    assert.deepEqual(lines, [
+      "(daemon    ) Starting",
+      "(non-daemon) Starting",
+      "(non-daemon) Exiting",
+    ]),
+  daemon_join: (lines) =>
+    assert.deepEqual(lines, [
+      "(daemon    ) Starting",
+      "(non-daemon) Starting",
+      "(non-daemon) Exiting",
+      "(daemon    ) Exiting",
+    ]),
+  daemon_join_timeout: (lines) =>
+    assert.deepEqual(lines, [
+      "(daemon    ) Starting",
+      "(non-daemon) Starting",
+      "(non-daemon) Exiting",
+      "d.isAlive() True",
+    ]),
+  enumerate: (lines) => {
+    assert.equal(lines.length, 9);
+    for (let i = 1; i <= 3; i++) {
+      assert.match(
+        lines[i - 1],
+        new RegExp(`^\\(Thread-${i} \\(worker\\)\\) sleeping [1-5]$`),
+      );
+      assert.equal(
+        lines.filter((l) => l === `(Thread-${i} (worker)) ending`).length,
+        1,
+      );
+    }
+    const joins = lines.filter((l) => l.startsWith("(MainThread) joining"));
+    assert.deepEqual(
+      joins,
+      [1, 2, 3].map((i) => `(MainThread) joining Thread-${i} (worker)`),
+    );
+    assert.equal(lines[3], "(MainThread) joining Thread-1 (worker)");
+  },
+  subclass: (lines) =>
+    assert.deepEqual(
+      sorted(lines),
+      [1, 2, 3, 4, 5].map((i) => `(Thread-${i}  ) running`),
+    ),
+  subclass_args: (lines) =>
+    assert.deepEqual(
+      sorted(lines),
+      [0, 1, 2, 3, 4].map((i) =>
+        `(Thread-${i + 1}  ) running with [ ${i} ] and { a: "A", b: "B" }`
+      ),
+    ),
+  lock: (lines) => {
+    assert.equal(lines.length, 16);
+    assert.equal(lines.at(-1), "(MainThread) Counter: 4");
+    assert.ok(lines.includes("(MainThread) Waiting for worker threads"));
+    for (const t of ["Thread-1 (worker)", "Thread-2 (worker)"]) {
+      const mine = lines.filter((l) => l.startsWith(`(${t}) `)).map((l) =>
+        l.slice(t.length + 3)
+      );
+      assert.deepEqual(mine.map((l) => l.replace(/\d\.\d\d$/, "N")), [
+        "Sleeping N",
+        "Waiting for lock",
+        "Acquired lock",
+        "Sleeping N",
+        "Waiting for lock",
+        "Acquired lock",
+        "Done",
+      ]);
+    }
+  },
+  lock_noblock: (lines) => {
+    assert.equal(lines[0], "(LockHolder) Starting");
+    const worker = lines.filter((l) => l.startsWith("(Worker    ) Iteration"));
+    worker.forEach((l, i) =>
+      assert.match(
+        l,
+        new RegExp(`Iteration ${i + 1}: (Not acquired|Acquired)$`),
+      )
+    );
+    assert.equal(worker.filter((l) => l.endsWith(": Acquired")).length, 3);
+    assert.equal(
+      lines.at(-1),
+      `(Worker    ) Done after ${worker.length} iterations`,
+    );
+    assert.ok(
+      lines.includes("(LockHolder) Holding") &&
+        lines.includes("(LockHolder) Not holding"),
+    );
+  },
+  lock_reacquire: (lines) =>
+    assert.deepEqual(lines, ["First try : True", "Second try: False"]),
+  rlock: (lines) =>
+    assert.deepEqual(lines, ["First try : True", "Second try: True"]),
+  lock_with: (lines) =>
+    assert.deepEqual(sorted(lines), [
+      "(Thread-1 (workerWith)) Lock acquired via with",
+      "(Thread-2 (workerNoWith)) Lock acquired directly",
+    ]),
+};
+
+Deno.test("every example has an output check", () => {
+  assert.deepEqual(Object.keys(checks).sort(), [...EXAMPLES].sort());
+});
+
+for (const name of EXAMPLES) {
+  Deno.test({
+    name: `example ${name} prints what the seed transcript shows`,
+    timeout: 60_000,
+  }, async () => {
+    checks[name](await output(name));
+  });
+}
