@@ -50,6 +50,12 @@ export {
   RLock,
 } from "./src/lock.ts";
 export { Event } from "./src/event.ts";
+export { Condition } from "./src/condition.ts";
+export { BoundedSemaphore, Semaphore } from "./src/semaphore.ts";
+export { Barrier, type BarrierOptions } from "./src/barrier.ts";
+export { Timer } from "./src/timer.ts";
+export { ThreadLocal } from "./src/local.ts";
+export { SharedValue, type SharedValueOptions } from "./src/shared_value.ts";
 export { BrokenBarrierError, ThreadError } from "./src/errors.ts";
 export {
   type ExceptHook,

@@ -16,6 +16,14 @@ export const EXAMPLES = [
   "lock_reacquire",
   "rlock",
   "lock_with",
+  "condition",
+  "semaphore",
+  "local",
+  "local_defaults",
+  "timer",
+  "event",
+  "barrier",
+  "barrier_abort",
 ];
 
 async function run(name: string): Promise<boolean> {

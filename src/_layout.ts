@@ -14,7 +14,7 @@ export const H_IDENT = 1; // last ident handed out
 export const H_NON_DAEMON = 2; // alive non-daemon threads, main excluded
 export const H_HOOK_SEQ = 3; // seqlock of the excepthook description
 export const H_HOOK_LEN = 4;
-export const H_DUMMY_COUNTER = 5; // last N handed out for "Dummy-N"
+export const H_LOCAL_COUNTER = 5; // last ThreadLocal id handed out
 export const HEADER_WORDS = 16;
 
 // Per-thread slot words.
@@ -58,3 +58,33 @@ export const EVENT_WORDS = 3;
 export function sharedWords(words: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(words * 4));
 }
+
+// Condition: a FIFO of waiter entries, all changed only under the lock.
+// Each waiter sleeps on its own entry word, so notify(n) wakes exactly n.
+export const COND_CAPACITY = 1024; // waiters at once
+export const COND_HEAD = 0; // queue index of the oldest waiter
+export const COND_LENGTH = 1; // waiters queued
+export const COND_QUEUE = 2; // COND_CAPACITY entry numbers, a ring
+export const COND_ENTRIES = COND_QUEUE + COND_CAPACITY; // COND_CAPACITY words
+export const COND_WORDS = COND_ENTRIES + COND_CAPACITY;
+export const ENTRY_FREE = 0;
+export const ENTRY_WAITING = 1;
+export const ENTRY_NOTIFIED = 2;
+export const ENTRY_CANCELLED = 3;
+
+// Semaphore: value, sleeping waiters, the initial value (BoundedSemaphore).
+export const SEM_VALUE = 0;
+export const SEM_WAITERS = 1;
+export const SEM_INITIAL = 2;
+export const SEM_WORDS = 3;
+
+// Barrier: Python's _state and _count (guarded by the barrier's Condition).
+export const BARRIER_STATE = 0; // 0 filling, 1 draining, -1 resetting, -2 broken
+export const BARRIER_COUNT = 1;
+export const BARRIER_WORDS = 2;
+
+// SharedValue: a mutex word, its owner's ident, the byte length; then bytes.
+export const VALUE_LOCK = 0;
+export const VALUE_OWNER = 1;
+export const VALUE_LENGTH = 2;
+export const VALUE_HEADER_BYTES = 12;

@@ -11,18 +11,20 @@ interface ShareEntry {
 }
 
 const byProto = new Map<object, ShareEntry>();
-const factories = new Map<string, (state: unknown) => unknown>();
+type Factory = (state: unknown, pending?: Promise<unknown>[]) => unknown;
+const factories = new Map<string, Factory>();
 
 /**
  * Makes instances of `cls` (and its subclasses) cross threads as handles:
  * `state` gives what is sent (shared memory), `factory` rebuilds a handle on
- * it in the receiving thread.
+ * it in the receiving thread. A factory may push promises the receiving
+ * thread must await before the handle is used (like `decode`'s `pending`).
  */
 export function registerShareable<T extends object>(
   kind: string,
   cls: abstract new (...args: never[]) => T,
   state: (obj: T) => unknown,
-  factory: (state: unknown) => T,
+  factory: (state: unknown, pending?: Promise<unknown>[]) => T,
 ): void {
   byProto.set(cls.prototype, {
     kind,
@@ -218,7 +220,7 @@ function dec(
       if (factory === undefined) {
         throw new TypeError(`Unknown shared object kind: ${node.kind}`);
       }
-      const out = factory(node.state);
+      const out = factory(node.state, pending);
       seen.set(value, out);
       return out;
     }

@@ -4,10 +4,10 @@
 import {
   ALIVE,
   FREE,
-  H_DUMMY_COUNTER,
   H_HOOK_LEN,
   H_HOOK_SEQ,
   H_IDENT,
+  H_LOCAL_COUNTER,
   H_NAME_COUNTER,
   H_NON_DAEMON,
   HOOK_BYTES,
@@ -113,9 +113,9 @@ export class Registry {
     return Atomics.add(this.words, H_NAME_COUNTER, 1) + 1;
   }
 
-  /** The next "Dummy-N" number. */
-  nextDummyNumber(): number {
-    return Atomics.add(this.words, H_DUMMY_COUNTER, 1) + 1;
+  /** The next ThreadLocal id. */
+  nextLocalId(): number {
+    return Atomics.add(this.words, H_LOCAL_COUNTER, 1) + 1;
   }
 
   /** Stores a thread's name (a seqlock keeps readers from seeing half of it). */

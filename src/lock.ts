@@ -42,6 +42,47 @@ function checkHoldOptions(options: unknown): AbortSignal | undefined {
   return checkSignal((options as HoldAsyncOptions).signal);
 }
 
+let lockWords!: (lock: Lock) => Int32Array;
+let rlockWords!: (lock: RLock) => Int32Array;
+
+/** Internal: whether the calling thread may use a Condition over `lock`. */
+export function _isOwned(lock: Lock | RLock): boolean {
+  if (lock instanceof Lock) return lock.locked();
+  return Atomics.load(rlockWords(lock), RLOCK_OWNER) === _ownIdent();
+}
+
+/**
+ * Internal: releases `lock` completely (every level of an RLock), returning
+ * what {@linkcode _acquireRestore} needs to take it back.
+ */
+export function _releaseSave(lock: Lock | RLock): number {
+  if (lock instanceof Lock) {
+    unlockWord(lockWords(lock), 0);
+    return 1;
+  }
+  const w = rlockWords(lock);
+  const count = w[RLOCK_COUNT];
+  w[RLOCK_COUNT] = 0;
+  Atomics.store(w, RLOCK_OWNER, 0);
+  unlockWord(w, RLOCK_STATE);
+  return count;
+}
+
+/** Internal: takes `lock` back as {@linkcode _releaseSave} left it. */
+export function _acquireRestore(lock: Lock | RLock, saved: number): void {
+  lock.acquire();
+  if (lock instanceof RLock) rlockWords(lock)[RLOCK_COUNT] = saved;
+}
+
+/** Internal: the asynchronous twin of {@linkcode _acquireRestore}. */
+export async function _acquireRestoreAsync(
+  lock: Lock | RLock,
+  saved: number,
+): Promise<void> {
+  await lock.acquireAsync();
+  if (lock instanceof RLock) rlockWords(lock)[RLOCK_COUNT] = saved;
+}
+
 // The calling thread's ident never changes within an isolate.
 let ownIdent = 0;
 /** Internal: the calling thread's ident, cached. */
@@ -84,6 +125,7 @@ export class Lock {
       (l) => l.#w,
       (s) => adoptWords(s, () => new Lock()),
     );
+    lockWords = (l) => l.#w;
   }
 
   /**
@@ -212,6 +254,7 @@ export class RLock {
       (l) => l.#w,
       (s) => adoptWords(s, () => new RLock()),
     );
+    rlockWords = (l) => l.#w;
   }
 
   #reenter(): boolean {

@@ -186,7 +186,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     if (name !== undefined && name !== "") {
       this.#name = checkName(name);
     } else {
-      this.#name = `Thread-${runtime().registry.nextThreadNumber()}`;
+      this.#name = _newName();
       if (target !== undefined && !anonymous(target)) {
         this.#name += ` (${target.name})`;
       }
@@ -467,6 +467,11 @@ export function _setupThread(
   extra: Record<string, unknown>,
 ): void {
   setupAdopted(thread, target, args, extra);
+}
+
+/** Internal: a new default name, "Thread-N". */
+export function _newName(): string {
+  return `Thread-${runtime().registry.nextThreadNumber()}`;
 }
 
 /** Internal: state kept by this library's own Thread subclasses. */

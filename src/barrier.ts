@@ -1,0 +1,318 @@
+/**
+ * {@linkcode Barrier}: Python's `threading.Barrier`, across threads.
+ *
+ * @module
+ */
+import { BrokenBarrierError } from "./errors.ts";
+import { deadlineOf, describeValue, lenientTimeout } from "./_validate.ts";
+import { BARRIER_COUNT, BARRIER_STATE, BARRIER_WORDS } from "./_layout.ts";
+import { decode, encode, registerShareable, words } from "./_marshal.ts";
+import {
+  callerModules,
+  type CodeRef,
+  describe,
+  notFound,
+  resolve,
+  resolveSync,
+} from "./_locate.ts";
+import { Condition } from "./condition.ts";
+import { Lock } from "./lock.ts";
+
+/** Options of {@linkcode Barrier}. */
+export interface BarrierOptions {
+  /**
+   * Run by the last thread to arrive, before any is released. Like a thread
+   * target, it must be exported from an importable module, or self-contained.
+   */
+  action?: () => unknown;
+  /** The default timeout of `wait()`, in milliseconds (default: forever). */
+  timeout?: number;
+}
+
+const FILLING = 0;
+const DRAINING = 1;
+const RESETTING = -1;
+const BROKEN = -2;
+
+interface Adopt {
+  w: Int32Array;
+  cond: Condition;
+  parties: number;
+  timeout: number;
+  action: CodeRef | undefined;
+}
+let adopting: Adopt | undefined;
+
+/**
+ * A meeting point for a fixed number of threads: each `wait()` blocks until
+ * `parties` threads have called it, then all are released together, and the
+ * barrier is ready for the next round. A timeout, `abort()` or a failing
+ * action breaks it: every waiter gets a BrokenBarrierError until `reset()`.
+ *
+ * @example Three threads meet
+ * ```ts
+ * import { Barrier, Thread } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const barrier = new Barrier(3);
+ * const seen = new Int32Array(new SharedArrayBuffer(12));
+ * const threads = [0, 1].map(() =>
+ *   new Thread({
+ *     target: (b: Barrier, s: Int32Array) => Atomics.store(s, b.wait(), 1),
+ *     args: [barrier, seen],
+ *   })
+ * );
+ * for (const t of threads) t.start();
+ * Atomics.store(seen, barrier.wait(), 1);
+ * for (const t of threads) t.join();
+ * assert.deepEqual([...seen], [1, 1, 1]);
+ * ```
+ */
+export class Barrier {
+  #w: Int32Array;
+  #cond: Condition;
+  #parties: number;
+  #timeout: number;
+  #action: (() => unknown) | undefined;
+  #actionRef: CodeRef | undefined;
+
+  /**
+   * Creates a barrier for `parties` threads.
+   *
+   * @param parties How many threads must call `wait()` to pass.
+   * @param options An action and a default timeout (ms).
+   * @throws {TypeError} Wrong types.
+   * @throws {RangeError} `parties` < 1 or not an integer, or a timeout above
+   * `TIMEOUT_MAX`.
+   */
+  constructor(parties: number, options?: BarrierOptions) {
+    const adopt = adopting;
+    adopting = undefined;
+    if (adopt !== undefined) {
+      this.#w = adopt.w;
+      this.#cond = adopt.cond;
+      this.#parties = adopt.parties;
+      this.#timeout = adopt.timeout;
+      this.#actionRef = adopt.action;
+      return;
+    }
+    if (typeof parties !== "number" || Number.isNaN(parties)) {
+      throw new TypeError(
+        `parties must be a number, got ${describeValue(parties)}`,
+      );
+    }
+    if (!Number.isInteger(parties) || parties < 1 || parties > 0x7fffffff) {
+      throw new RangeError(
+        `parties must be a positive integer, got ${parties}`,
+      );
+    }
+    if (
+      options !== undefined && (typeof options !== "object" || options === null)
+    ) {
+      throw new TypeError(
+        `options must be an object, got ${describeValue(options)}`,
+      );
+    }
+    const action = options?.action;
+    if (action !== undefined && typeof action !== "function") {
+      throw new TypeError(
+        `action must be a function, got ${describeValue(action)}`,
+      );
+    }
+    this.#timeout = lenientTimeout(options?.timeout);
+    this.#parties = parties;
+    this.#action = action;
+    this.#actionRef = action && describe(action, callerModules());
+    this.#w = words(BARRIER_WORDS);
+    this.#cond = new Condition(new Lock());
+  }
+
+  static {
+    registerShareable("Barrier", Barrier, (b) => ({
+      w: b.#w,
+      cond: encode(b.#cond, "barrier", []),
+      parties: b.#parties,
+      timeout: b.#timeout,
+      action: b.#actionRef,
+    }), (state, pending) => {
+      const s = state as Omit<Adopt, "cond"> & { cond: unknown };
+      // The action runs in whichever thread arrives last: find it in advance.
+      if (s.action !== undefined && pending !== undefined) {
+        pending.push(resolve(s.action));
+      }
+      adopting = { ...s, cond: decode(s.cond) as Condition };
+      return new Barrier(0);
+    });
+  }
+
+  get #state(): number {
+    return Atomics.load(this.#w, BARRIER_STATE);
+  }
+
+  set #state(state: number) {
+    Atomics.store(this.#w, BARRIER_STATE, state);
+  }
+
+  get #count(): number {
+    return Atomics.load(this.#w, BARRIER_COUNT);
+  }
+
+  set #count(count: number) {
+    Atomics.store(this.#w, BARRIER_COUNT, count);
+  }
+
+  #timeoutOf(timeout: unknown): number {
+    return timeout === undefined ? this.#timeout : lenientTimeout(timeout);
+  }
+
+  /**
+   * Waits until `parties` threads have called `wait()`.
+   *
+   * @param timeout Milliseconds to wait at most (default: the barrier's
+   * timeout; negative counts as 0). Timing out breaks the barrier.
+   * @returns This thread's arrival index, from 0 to `parties - 1`.
+   * @throws {BrokenBarrierError} If the barrier is or gets broken.
+   * @throws {TypeError} If `timeout` is not a number.
+   */
+  wait(timeout?: number): number {
+    const deadline = deadlineOf(this.#timeoutOf(timeout));
+    const cond = this.#cond;
+    using _ = cond.hold();
+    while (this.#state === RESETTING || this.#state === DRAINING) cond.wait();
+    if (this.#state < 0) throw new BrokenBarrierError();
+    const index = this.#count;
+    this.#count = index + 1;
+    try {
+      if (index + 1 === this.#parties) {
+        this.#release();
+      } else {
+        const left = deadline - performance.now();
+        const passed = cond.waitFor(
+          () => this.#state !== FILLING,
+          left === Infinity ? undefined : left,
+        );
+        this.#checkPassed(passed);
+      }
+      return index;
+    } finally {
+      this.#exit();
+    }
+  }
+
+  /**
+   * The asynchronous twin of {@linkcode Barrier.wait}.
+   *
+   * @param timeout Milliseconds to wait at most (default: the barrier's).
+   * @returns This thread's arrival index.
+   * @throws {BrokenBarrierError} (rejects) If the barrier is or gets broken.
+   */
+  async waitAsync(timeout?: number): Promise<number> {
+    const deadline = deadlineOf(this.#timeoutOf(timeout));
+    const cond = this.#cond;
+    using _ = await cond.holdAsync();
+    while (this.#state === RESETTING || this.#state === DRAINING) {
+      await cond.waitAsync();
+    }
+    if (this.#state < 0) throw new BrokenBarrierError();
+    const index = this.#count;
+    this.#count = index + 1;
+    try {
+      if (index + 1 === this.#parties) {
+        this.#release();
+      } else {
+        const left = deadline - performance.now();
+        const passed = await cond.waitForAsync(
+          () => this.#state !== FILLING,
+          left === Infinity ? undefined : left,
+        );
+        this.#checkPassed(passed);
+      }
+      return index;
+    } finally {
+      this.#exit();
+    }
+  }
+
+  #checkPassed(passed: unknown): void {
+    if (!passed) {
+      this.#break();
+      throw new BrokenBarrierError("Barrier wait timed out");
+    }
+    if (this.#state < 0) throw new BrokenBarrierError();
+  }
+
+  /** The last arrival: runs the action, then releases everyone. */
+  #release(): void {
+    try {
+      this.#runAction();
+      this.#state = DRAINING;
+      this.#cond.notifyAll();
+    } catch (error) {
+      this.#break();
+      throw error;
+    }
+  }
+
+  #runAction(): void {
+    if (this.#action === undefined && this.#actionRef !== undefined) {
+      const located = resolveSync(this.#actionRef);
+      if (located === undefined) throw new TypeError(notFound(this.#actionRef));
+      this.#action = located.fn as () => unknown;
+    }
+    this.#action?.();
+  }
+
+  /** Lets the next round start once every thread of this one has left. */
+  #exit(): void {
+    this.#count = this.#count - 1;
+    if (
+      this.#count === 0 &&
+      (this.#state === RESETTING || this.#state === DRAINING)
+    ) {
+      this.#state = FILLING;
+      this.#cond.notifyAll();
+    }
+  }
+
+  #break(): void {
+    this.#state = BROKEN;
+    this.#cond.notifyAll();
+  }
+
+  /**
+   * Returns the barrier to its initial state. Threads waiting on it get a
+   * BrokenBarrierError.
+   */
+  reset(): void {
+    using _ = this.#cond.hold();
+    if (this.#count > 0) {
+      if (this.#state === FILLING || this.#state === BROKEN) {
+        this.#state = RESETTING;
+      }
+    } else {
+      this.#state = FILLING;
+    }
+    this.#cond.notifyAll();
+  }
+
+  /** Breaks the barrier: current and future waiters get a BrokenBarrierError. */
+  abort(): void {
+    using _ = this.#cond.hold();
+    this.#break();
+  }
+
+  /** How many threads `wait()` needs. */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** How many threads are waiting now. */
+  get nWaiting(): number {
+    return this.#state === FILLING ? this.#count : 0;
+  }
+
+  /** Whether the barrier is broken. */
+  get broken(): boolean {
+    return this.#state === BROKEN;
+  }
+}
