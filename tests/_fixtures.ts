@@ -2,6 +2,9 @@
 import { logFormatter } from "../src/log.ts";
 import {
   activeCount,
+  type Barrier,
+  BrokenBarrierError,
+  type Condition,
   currentThread,
   enumerate,
   type Event,
@@ -11,8 +14,11 @@ import {
   Lock,
   mainThread,
   type RLock,
+  type Semaphore,
+  type SharedValue,
   sleep,
   Thread,
+  ThreadLocal,
 } from "../mod.ts";
 
 // Counts how many times this module's top level ran in this isolate.
@@ -255,4 +261,228 @@ export function waitAndCount(
 
 export function formatInThread(pattern: string, out: SharedText): void {
   out.write(logFormatter(pattern)({ levelName: "INFO", msg: "from a thread" }));
+}
+
+// Condition
+
+/** Waits on `cond` once; counts itself in out[0] when woken. */
+export function condWaiter(cond: Condition, out: Int32Array): void {
+  using _ = cond.hold();
+  if (cond.wait(30_000)) Atomics.add(out, 0, 1);
+  Atomics.notify(out, 0);
+}
+
+/** Holds an RLock three levels deep across a wait, then releases them all. */
+export function recursiveWaiter(cond: Condition, out: SharedText): void {
+  cond.acquire();
+  cond.acquire();
+  cond.acquire();
+  const notified = cond.wait(30_000);
+  let released = 0;
+  try {
+    for (let i = 0; i < 3; i++, released++) cond.release();
+    cond.release();
+  } catch (error) {
+    out.write(`${notified}|${released}|${(error as Error).name}`);
+  }
+}
+
+/** Plays one side of a ping-pong on `turn` (0 or 1) for `rounds` rounds. */
+export function pingPong(
+  cond: Condition,
+  state: Int32Array,
+  me: number,
+  rounds: number,
+): void {
+  for (let i = 0; i < rounds; i++) {
+    using _ = cond.hold();
+    while (state[0] !== me) cond.wait();
+    state[0] = 1 - me;
+    state[1]++;
+    cond.notify();
+  }
+}
+
+/** Puts `count` numbers into a bounded buffer guarded by `cond`. */
+export function produce(
+  cond: Condition,
+  buffer: Int32Array,
+  start: number,
+  count: number,
+): void {
+  // buffer: [0] length, [1..16] items
+  for (let i = 0; i < count; i++) {
+    using _ = cond.hold();
+    cond.waitFor(() => buffer[0] < 16);
+    buffer[1 + buffer[0]++] = start + i;
+    cond.notifyAll();
+  }
+}
+
+/** Takes `count` numbers from the buffer, adding them up in sums[index]. */
+export function consume(
+  cond: Condition,
+  buffer: Int32Array,
+  sums: Float64Array,
+  index: number,
+  count: number,
+): void {
+  for (let i = 0; i < count; i++) {
+    using _ = cond.hold();
+    cond.waitFor(() => buffer[0] > 0);
+    sums[index] += buffer[buffer[0]--];
+    cond.notifyAll();
+  }
+}
+
+// Semaphore
+
+/** Acquires once (counted in out[0] when acquired), then waits for `release`. */
+export function semWaiter(
+  sem: Semaphore,
+  out: Int32Array,
+  ready: Int32Array,
+): void {
+  Atomics.add(ready, 0, 1);
+  Atomics.notify(ready, 0);
+  if (sem.acquire({ timeout: 30_000 })) Atomics.add(out, 0, 1);
+  Atomics.notify(out, 0);
+}
+
+/** Holds `sem` `n` times, tracking current holders in s[0] and the maximum in s[1]. */
+export function semHolder(sem: Semaphore, s: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    using _ = sem.hold();
+    const now = Atomics.add(s, 0, 1) + 1;
+    for (let max = Atomics.load(s, 1); now > max; max = Atomics.load(s, 1)) {
+      Atomics.compareExchange(s, 1, max, now);
+    }
+    Atomics.sub(s, 0, 1);
+  }
+}
+
+// Barrier
+
+/** Passes `rounds` rounds; checks every party arrived before any left. */
+export function barrierRounds(
+  barrier: Barrier,
+  arrivals: Int32Array,
+  seen: Int32Array,
+  rounds: number,
+): void {
+  const parties = barrier.parties;
+  for (let r = 0; r < rounds; r++) {
+    Atomics.add(arrivals, 0, 1);
+    const index = barrier.wait(30_000);
+    if (Atomics.load(arrivals, 0) < (r + 1) * parties) {
+      Atomics.add(arrivals, 1, 1); // an error
+    }
+    Atomics.add(seen, r * parties + index, 1);
+    barrier.wait(30_000); // nobody starts round r + 1 before all checked round r
+  }
+}
+
+/** Waits once; records the outcome in out[slot]: 1 passed, 2 broken, 3 other error. */
+export function barrierOnce(
+  barrier: Barrier,
+  out: Int32Array,
+  slot: number,
+  timeout?: number,
+): void {
+  Atomics.add(out, 15, 1);
+  Atomics.notify(out, 15);
+  try {
+    barrier.wait(timeout);
+    out[slot] = 1;
+  } catch (error) {
+    out[slot] = error instanceof BrokenBarrierError ? 2 : 3;
+  }
+}
+
+/** A barrier action: counts rounds in the process environment (shared by every thread). */
+export function countAction(): void {
+  const n = Number(Deno.env.get("WEFT_BARRIER_ACTIONS") ?? "0") + 1;
+  Deno.env.set("WEFT_BARRIER_ACTIONS", String(n));
+  Deno.env.set("WEFT_BARRIER_ACTION_THREAD", String(getIdent()));
+}
+
+/** A barrier action that fails. */
+export function failingAction(): void {
+  throw new RangeError("action failed");
+}
+
+/** Waits at a barrier whose action counts rounds; records what it saw after each round. */
+export function actionRounds(
+  barrier: Barrier,
+  out: Int32Array,
+  rounds: number,
+): void {
+  for (let r = 0; r < rounds; r++) {
+    barrier.wait(30_000);
+    if (Number(Deno.env.get("WEFT_BARRIER_ACTIONS")) === 2 * r + 1) {
+      Atomics.add(out, 0, 1);
+    }
+    barrier.wait(30_000);
+  }
+}
+
+// ThreadLocal
+
+/** Sets its own value, waits for every thread to set theirs, then checks its own. */
+export function localIsolation(
+  local: ThreadLocal,
+  barrier: Barrier,
+  out: Int32Array,
+  i: number,
+): void {
+  if ("value" in local) out[i] = -1;
+  local.value = i;
+  barrier.wait(30_000);
+  if (out[i] === 0) out[i] = local.value === i ? 1 : -2;
+}
+
+export class CountingLocal extends ThreadLocal {
+  constructor(start: number, tag: string) {
+    super(start, tag);
+    this.inits = ((this.inits as number | undefined) ?? 0) + 1;
+    this.start = start;
+    this.tag = tag;
+  }
+}
+
+/** Reports what a CountingLocal holds in this thread, and whether two arrivals are one object. */
+export function inspectLocal(
+  a: CountingLocal,
+  b: CountingLocal,
+  out: SharedText,
+): void {
+  out.write(JSON.stringify({
+    same: a === b,
+    cls: a instanceof CountingLocal,
+    inits: a.inits,
+    start: a.start,
+    tag: a.tag,
+    repr: String(a),
+  }));
+}
+
+// SharedValue
+
+export function addMany(value: SharedValue<number>, n: number): void {
+  for (let i = 0; i < n; i++) value.update((v) => v + 1);
+}
+
+/** Marks out[0] = 1 and out[1] = its argument. */
+export function mark(out: Int32Array, value: number): void {
+  Atomics.store(out, 1, value);
+  Atomics.store(out, 0, 1);
+  Atomics.notify(out, 0);
+}
+
+/** Marks that it started, then waits for `release`, then marks it finished. */
+export function markThenWait(out: Int32Array, release: Event): void {
+  Atomics.store(out, 0, 1);
+  Atomics.notify(out, 0);
+  release.wait();
+  Atomics.store(out, 1, 1);
 }

@@ -149,6 +149,138 @@ const checks: Record<string, (lines: string[]) => void> = {
       "(Thread-1 (workerWith)) Lock acquired via with",
       "(Thread-2 (workerNoWith)) Lock acquired directly",
     ]),
+  timer: (lines) =>
+    assert.deepEqual(lines, [
+      "(MainThread) starting timers",
+      "(MainThread) waiting before canceling t2",
+      "(MainThread) canceling t2",
+      "(MainThread) done",
+      "(t1        ) worker running",
+    ]),
+  event: (lines) => {
+    assert.equal(lines.length, 10);
+    assert.equal(lines[0], "(block     ) wait_for_event starting");
+    assert.deepEqual(lines.filter((l) => l.startsWith("(non-block )")), [
+      "(non-block ) wait_for_event_timeout starting",
+      "(non-block ) event set: False",
+      "(non-block ) doing other work",
+      "(non-block ) wait_for_event_timeout starting",
+      "(non-block ) event set: True",
+      "(non-block ) processing event",
+    ]);
+    assert.deepEqual(lines.filter((l) => l.startsWith("(block     )")), [
+      "(block     ) wait_for_event starting",
+      "(block     ) event set: True",
+    ]);
+    const main = lines.filter((l) => l.startsWith("(MainThread)"));
+    assert.deepEqual(main, [
+      "(MainThread) Waiting before calling Event.set()",
+      "(MainThread) Event is set",
+    ]);
+    assert.ok(
+      lines.indexOf(main[1]) < lines.indexOf("(block     ) event set: True"),
+    );
+  },
+  condition: (lines) => {
+    for (const l of lines) {
+      assert.match(l, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \(/);
+    }
+    const text = lines.map((l) => l.slice(24));
+    assert.deepEqual(text.slice(0, 4), [
+      "(c1) Starting consumer thread",
+      "(c2) Starting consumer thread",
+      "(p ) Starting producer thread",
+      "(p ) Making resource available",
+    ]);
+    assert.deepEqual(sorted(text.slice(4)), [
+      "(c1) Resource is available to consumer",
+      "(c2) Resource is available to consumer",
+    ]);
+  },
+  semaphore: (lines) => {
+    assert.equal(lines.length, 12);
+    const text = lines.map((l) => l.slice(24));
+    for (const name of ["0", "1", "2", "3"]) {
+      const mine = text.filter((l) => l.startsWith(`(${name} )`));
+      assert.equal(mine[0], `(${name} ) Waiting to join the pool`);
+      assert.equal(mine.length, 3);
+      assert.match(
+        mine[1],
+        new RegExp(`Running: \\[.*'${name}'.*\\]$`),
+        "active after joining",
+      );
+      assert.doesNotMatch(
+        mine[2],
+        new RegExp(`'${name}'`),
+        "inactive after leaving",
+      );
+    }
+    for (const l of text.filter((l) => l.includes("Running:"))) {
+      const names = l.slice(l.indexOf("[") + 1, -1).split(", ").filter((n) =>
+        n !== ""
+      );
+      assert.ok(names.length <= 2, `at most two running: ${l}`);
+    }
+    assert.ok(text.at(-1)!.endsWith("Running: []"));
+  },
+  local: (lines) => {
+    const shape = lines.map((l) => l.replace(/value=\d+$/, "value=N"));
+    assert.deepEqual(shape, [
+      "(MainThread) No value yet",
+      "(MainThread) value=N",
+      "(Thread-1 (worker)) No value yet",
+      "(Thread-1 (worker)) value=N",
+      "(Thread-2 (worker)) No value yet",
+      "(Thread-2 (worker)) value=N",
+    ]);
+    assert.equal(lines[1], "(MainThread) value=1000");
+  },
+  local_defaults: (lines) => {
+    const id = /<MyLocal object at (0x[0-9a-f]{8})>/.exec(lines[0])![1];
+    assert.deepEqual(lines.map((l) => l.replace(/value=\d+$/, "value=N")), [
+      `(MainThread) Initializing <MyLocal object at ${id}>`,
+      "(MainThread) value=N",
+      `(Thread-1 (worker)) Initializing <MyLocal object at ${id}>`,
+      "(Thread-1 (worker)) value=N",
+      "(Thread-1 (worker)) value=N",
+      `(Thread-2 (worker)) Initializing <MyLocal object at ${id}>`,
+      "(Thread-2 (worker)) value=N",
+      "(Thread-2 (worker)) value=N",
+    ]);
+    for (const i of [1, 3, 6]) {
+      assert.ok(lines[i].endsWith("value=1000"), "defaults in every thread");
+    }
+  },
+  barrier: (lines) => {
+    assert.deepEqual(lines.slice(0, 6), [
+      "worker-0 starting",
+      "worker-0 waiting for barrier with 0 others",
+      "worker-1 starting",
+      "worker-1 waiting for barrier with 1 others",
+      "worker-2 starting",
+      "worker-2 waiting for barrier with 2 others",
+    ]);
+    assert.deepEqual(sorted(lines.slice(6)), [
+      "worker-0 after barrier 0",
+      "worker-1 after barrier 1",
+      "worker-2 after barrier 2",
+    ]);
+  },
+  barrier_abort: (lines) => {
+    assert.deepEqual(lines.slice(0, 6), [
+      "worker-0 starting",
+      "worker-0 waiting for barrier with 0 others",
+      "worker-1 starting",
+      "worker-1 waiting for barrier with 1 others",
+      "worker-2 starting",
+      "worker-2 waiting for barrier with 2 others",
+    ]);
+    assert.deepEqual(sorted(lines.slice(6)), [
+      "worker-0 aborting",
+      "worker-1 aborting",
+      "worker-2 aborting",
+    ]);
+  },
 };
 
 Deno.test("every example has an output check", () => {

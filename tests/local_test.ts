@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { Barrier, Thread, ThreadLocal } from "../mod.ts";
+import { cells, test } from "./_helpers.ts";
+import {
+  CountingLocal,
+  inspectLocal,
+  localIsolation,
+  SharedText,
+} from "./_fixtures.ts";
+
+test("ThreadLocal: 10 threads each see only their own value", () => {
+  const local = new ThreadLocal();
+  local.value = -99;
+  const barrier = new Barrier(10);
+  const out = cells(10);
+  const threads = Array.from(
+    { length: 10 },
+    (_, i) =>
+      new Thread({ target: localIsolation, args: [local, barrier, out, i] }),
+  );
+  for (const t of threads) t.start();
+  for (const t of threads) t.join();
+  assert.deepEqual(
+    [...out],
+    Array(10).fill(1),
+    "empty on arrival, own value after all set theirs",
+  );
+  assert.equal(local.value, -99, "main's value is untouched");
+});
+
+test("a ThreadLocal subclass runs its constructor once per thread with the original arguments", () => {
+  const local = new CountingLocal(1000, "tag");
+  local.start = 5;
+  local.extra = "main only";
+  const text = new SharedText();
+  const t = new Thread({ target: inspectLocal, args: [local, local, text] });
+  t.start();
+  t.join();
+  assert.deepEqual(JSON.parse(text.read()), {
+    same: true,
+    cls: true,
+    inits: 1,
+    start: 1000,
+    tag: "tag",
+    repr: String(local),
+  });
+  assert.match(String(local), /^<CountingLocal object at 0x[0-9a-f]{8}>$/);
+  assert.equal(local.inits, 1);
+  assert.equal(local.start, 5);
+});
+
+test("ThreadLocal arguments that cannot cross threads are refused at start()", () => {
+  const local = new ThreadLocal(() => {});
+  const t = new Thread({
+    target: inspectLocal as (...a: unknown[]) => void,
+    args: [local],
+  });
+  assert.throws(() => t.start(), /ThreadLocal arguments\[0\]/);
+});
