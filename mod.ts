@@ -64,3 +64,19 @@ export {
   setExcepthook,
 } from "./src/excepthook.ts";
 export { TIMEOUT_MAX } from "./src/_validate.ts";
+export {
+  LifoQueue,
+  PriorityQueue,
+  type PriorityQueueOptions,
+  Queue,
+  QueueEmpty,
+  QueueFull,
+  type QueueOptions,
+  QueueShutDown,
+  SimpleQueue,
+} from "./src/queue.ts";
+export {
+  type LogFormatter,
+  logFormatter,
+  type LogRecordLike,
+} from "./src/log.ts";

@@ -24,6 +24,7 @@ export const EXAMPLES = [
   "event",
   "barrier",
   "barrier_abort",
+  "queue_workers",
 ];
 
 async function run(name: string): Promise<boolean> {

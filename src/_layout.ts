@@ -15,6 +15,7 @@ export const H_NON_DAEMON = 2; // alive non-daemon threads, main excluded
 export const H_HOOK_SEQ = 3; // seqlock of the excepthook description
 export const H_HOOK_LEN = 4;
 export const H_LOCAL_COUNTER = 5; // last ThreadLocal id handed out
+export const H_ATTACH_COUNTER = 6; // last relay attachment id handed out
 export const HEADER_WORDS = 16;
 
 // Per-thread slot words.
@@ -26,7 +27,8 @@ export const S_DAEMON = 4;
 export const S_STARTED = 5; // 1 once run() is about to be called
 export const S_NAME_SEQ = 6; // seqlock of the name
 export const S_NAME_LEN = 7;
-export const SLOT_WORDS = 8;
+export const S_RELAY = 8; // bumped by the relay after each reply to the thread
+export const SLOT_WORDS = 9;
 
 export const FREE = 0;
 export const ALIVE = 1;
@@ -88,3 +90,20 @@ export const VALUE_LOCK = 0;
 export const VALUE_OWNER = 1;
 export const VALUE_LENGTH = 2;
 export const VALUE_HEADER_BYTES = 12;
+
+// Queue: control words, then an index of records (a ring for FIFO, a stack
+// for LIFO, a binary heap for priority), all changed under the queue's lock.
+// Records live in a separate store of BLOCK_BYTES blocks chained by their
+// first word; a record's first block starts with its length and relay id.
+export const Q_MAXSIZE = 0;
+export const Q_COUNT = 1; // items queued
+export const Q_UNFINISHED = 2; // put() minus taskDone()
+export const Q_SHUTDOWN = 3; // 1 after shutdown()
+export const Q_HEAD = 4; // FIFO: index position of the oldest record
+export const Q_FREE = 5; // first free block, -1 if none
+export const Q_BUMP = 6; // blocks never used start here
+export const Q_FREE_BLOCKS = 7; // blocks free, counting never-used ones
+export const Q_INDEX = 8;
+export const BLOCK_BYTES = 64;
+export const BLOCK_DATA = BLOCK_BYTES - 4;
+export const RECORD_HEADER = 8; // byte length, relay id (0: none)

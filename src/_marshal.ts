@@ -80,7 +80,7 @@ const CLONEABLE = [
 const TypedArray = Object.getPrototypeOf(Uint8Array);
 
 interface Encoder {
-  modules: string[];
+  modules: string[] | (() => string[]);
   seen: Map<object, unknown>;
 }
 
@@ -91,7 +91,7 @@ interface Encoder {
 export function encode(
   value: unknown,
   path: string,
-  modules: string[],
+  modules: string[] | (() => string[]),
 ): unknown {
   return enc(value, path, { modules, seen: new Map() });
 }
@@ -157,6 +157,7 @@ function enc(value: unknown, path: string, e: Encoder): unknown {
     throw refuse(path, `a ${ctor?.name || "non-plain object"}`);
   }
   const fields: Record<string, unknown> = {};
+  if (typeof e.modules === "function") e.modules = e.modules();
   const out = { [TAG]: "inst", ref: describe(ctor, e.modules), fields };
   e.seen.set(value, out);
   encodeFields(value as Record<string, unknown>, fields, path, e);
@@ -270,4 +271,96 @@ function adoptClass(
   pending.push(
     resolve(ref).then(({ fn }) => Object.setPrototypeOf(obj, fn.prototype)),
   );
+}
+
+const SharedTypedArrays = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+];
+
+/**
+ * Replaces every SharedArrayBuffer (and view over one) in an encoded tree by
+ * a numbered placeholder, collecting the buffers in `sabs`, so the tree can
+ * be serialized into bytes. {@linkcode restoreSabs} undoes it.
+ */
+export function extractSabs(tree: unknown, sabs: SharedArrayBuffer[]): unknown {
+  return walk(tree, new Map(), (value) => {
+    const buffer = value instanceof SharedArrayBuffer
+      ? value
+      : ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer
+      ? value.buffer
+      : undefined;
+    if (buffer === undefined) return undefined;
+    let index = sabs.indexOf(buffer);
+    if (index < 0) index = sabs.push(buffer) - 1;
+    if (buffer === value) return { [TAG]: "sab", index };
+    const view = value as ArrayBufferView;
+    const kind = view instanceof DataView
+      ? -1
+      : SharedTypedArrays.findIndex((c) => view instanceof c);
+    const length = view instanceof DataView
+      ? view.byteLength
+      : (view as Int32Array).length;
+    return { [TAG]: "sab", index, kind, offset: view.byteOffset, length };
+  });
+}
+
+/** Puts the buffers back where {@linkcode extractSabs} left placeholders. */
+export function restoreSabs(tree: unknown, sabs: SharedArrayBuffer[]): unknown {
+  return walk(tree, new Map(), (value) => {
+    const node = value as Record<string, number>;
+    if (
+      Object.getPrototypeOf(value) !== Object.prototype ||
+      node[TAG] as unknown !== "sab"
+    ) {
+      return undefined;
+    }
+    const buffer = sabs[node.index];
+    if (node.kind === undefined) return buffer;
+    if (node.kind === -1) return new DataView(buffer, node.offset, node.length);
+    const View = SharedTypedArrays[node.kind] as unknown as new (
+      buffer: SharedArrayBuffer,
+      offset: number,
+      length: number,
+    ) => ArrayBufferView;
+    return new View(buffer, node.offset, node.length);
+  });
+}
+
+/** Copies a tree of plain objects and arrays, letting `swap` replace nodes. */
+function walk(
+  value: unknown,
+  seen: Map<object, unknown>,
+  swap: (value: object) => unknown,
+): unknown {
+  if (value === null || typeof value !== "object") return value;
+  const done = seen.get(value);
+  if (done !== undefined) return done;
+  const swapped = swap(value);
+  if (swapped !== undefined) {
+    seen.set(value, swapped);
+    return swapped;
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    seen.set(value, out);
+    for (let i = 0; i < value.length; i++) out[i] = walk(value[i], seen, swap);
+    return out;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  seen.set(value, out);
+  for (const key of Object.keys(value)) {
+    out[key] = walk((value as Record<string, unknown>)[key], seen, swap);
+  }
+  return out;
 }

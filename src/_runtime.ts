@@ -1,7 +1,11 @@
 // Per-isolate state: the registry this isolate shares, which thread it runs,
 // and (in the isolate that created the registry) the guard that keeps the
 // process alive while non-daemon threads run.
-import { isMainThread, workerData } from "node:worker_threads";
+import {
+  isMainThread,
+  type MessagePort,
+  workerData,
+} from "node:worker_threads";
 import { H_NON_DAEMON } from "./_layout.ts";
 import { Registry } from "./_registry.ts";
 import type { CodeRef } from "./_locate.ts";
@@ -12,6 +16,8 @@ export interface Boot {
   slot: number;
   gen: number;
   payload: Payload;
+  /** The thread's port to the relay (see _relay.ts). */
+  relay: MessagePort;
 }
 
 /** How the thread's code is found again in the worker. */

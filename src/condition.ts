@@ -35,6 +35,24 @@ import {
   RLock,
 } from "./lock.ts";
 
+let waitAsyncSignal!: (
+  cond: Condition,
+  timeout: number,
+  signal: AbortSignal | undefined,
+) => Promise<boolean>;
+
+/**
+ * Internal: {@linkcode Condition.waitAsync} that an AbortSignal can stop.
+ * `timeout` is already checked (Infinity for forever).
+ */
+export function _waitAsync(
+  cond: Condition,
+  timeout: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  return waitAsyncSignal(cond, timeout, signal);
+}
+
 /** Set while a handle is rebuilt in another thread. */
 let adopting: { w: Int32Array; lock: Lock | RLock } | undefined;
 
@@ -100,6 +118,8 @@ export class Condition {
   }
 
   static {
+    waitAsyncSignal = (c, timeout, signal) =>
+      c.#waitAsync(deadlineOf(timeout), signal);
     registerShareable(
       "Condition",
       Condition,
@@ -259,24 +279,42 @@ export class Condition {
    * @throws {ThreadError} (rejects) If the lock is not held.
    */
   async waitAsync(timeout?: number): Promise<boolean> {
-    const deadline = deadlineOf(lenientTimeout(timeout));
+    return await this.#waitAsync(
+      deadlineOf(lenientTimeout(timeout)),
+      undefined,
+    );
+  }
+
+  /** Waits asynchronously; aborted, it takes the lock back and rejects. */
+  async #waitAsync(
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
     this.#checkOwned("wait");
     const w = this.#w;
     const entry = this.#enqueue();
     const at = COND_ENTRIES + entry;
     const saved = _releaseSave(this.#lock);
+    let aborted: { reason: unknown } | undefined;
     try {
       while (Atomics.load(w, at) === ENTRY_WAITING) {
         if (performance.now() >= deadline) {
           Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_CANCELLED);
         } else {
-          await waitWordAsync(w, at, ENTRY_WAITING, deadline);
+          await waitWordAsync(w, at, ENTRY_WAITING, deadline, signal);
         }
       }
+    } catch (reason) {
+      aborted = { reason };
+      Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_CANCELLED);
     } finally {
       await _acquireRestoreAsync(this.#lock, saved);
     }
-    return this.#finish(entry);
+    const notified = this.#finish(entry);
+    if (aborted === undefined) return notified;
+    // A notification this aborted wait received goes to another waiter.
+    if (notified) this.notify();
+    throw aborted.reason;
   }
 
   /**

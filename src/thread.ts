@@ -26,6 +26,7 @@ import {
 import { type Boot, type Payload, runtime } from "./_runtime.ts";
 import { callerModules, describe } from "./_locate.ts";
 import { encode, registerShareable } from "./_marshal.ts";
+import { portForChild } from "./_relay.ts";
 
 /**
  * Options of {@linkcode Thread}: Python's keyword arguments.
@@ -236,10 +237,15 @@ export class Thread<A extends unknown[] = unknown[]> {
     this.#ident = reg.load(slot, S_IDENT);
     this.#nativeId = reg.load(slot, S_NATIVE_ID);
     rt.known.set(slot, this);
-    const boot: Boot = { weftRegistry: reg.sab, slot, gen, payload };
     let worker: Worker;
     try {
-      worker = new Worker(BOOT_URL, { workerData: boot, name: this.#name });
+      const relay = portForChild();
+      const boot: Boot = { weftRegistry: reg.sab, slot, gen, payload, relay };
+      worker = new Worker(BOOT_URL, {
+        workerData: boot,
+        transferList: [relay],
+        name: this.#name,
+      });
     } catch (error) {
       reg.finish(slot, gen);
       rt.known.delete(slot);

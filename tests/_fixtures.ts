@@ -13,6 +13,7 @@ import {
   getNativeId,
   Lock,
   mainThread,
+  type Queue,
   type RLock,
   type Semaphore,
   type SharedValue,
@@ -485,4 +486,86 @@ export function markThenWait(out: Int32Array, release: Event): void {
   Atomics.notify(out, 0);
   release.wait();
   Atomics.store(out, 1, 1);
+}
+
+// Queues
+
+/** Puts `count` numbers from `start`. */
+export function producer(q: Queue<number>, start: number, count: number): void {
+  for (let i = 0; i < count; i++) q.put(start + i);
+}
+
+/** Takes `count` numbers, counting each in seen[n]. */
+export function consumer(
+  q: Queue<number>,
+  seen: Int32Array,
+  count: number,
+): void {
+  for (let i = 0; i < count; i++) {
+    Atomics.add(seen, q.get(), 1);
+    q.taskDone();
+  }
+}
+
+/** Marks that it is about to get, then gets one item and records it. */
+export function getOne(
+  q: Queue<unknown>,
+  out: SharedText,
+  started: Event,
+): void {
+  started.set();
+  try {
+    out.write(JSON.stringify({ item: q.get({ timeout: 30_000 }) }));
+  } catch (error) {
+    out.write(JSON.stringify({ error: (error as Error).name }));
+  }
+}
+
+/** Marks that it is about to put, then puts one item. */
+export function putOne(
+  q: Queue<unknown>,
+  item: unknown,
+  out: SharedText,
+  started: Event,
+): void {
+  started.set();
+  try {
+    q.put(item, { timeout: 30_000 });
+    out.write("put");
+  } catch (error) {
+    out.write((error as Error).name);
+  }
+}
+
+/** Takes one item whose shared parts it changes: a Lock it releases, a typed array it writes. */
+export function useShared(
+  q: Queue<{ lock: Lock; cells: Int32Array; nested: { list: Int32Array[] } }>,
+): void {
+  const item = q.get();
+  item.cells[0] = 7;
+  item.nested.list[0][1] = 8;
+  if (item.lock instanceof Lock) item.lock.release();
+  q.taskDone();
+}
+
+/** Gets items and marks them done one by one, after `go`. */
+export function drainAfter(q: Queue<number>, go: Event, count: number): void {
+  go.wait();
+  for (let i = 0; i < count; i++) {
+    q.get();
+    q.taskDone();
+  }
+}
+
+/** Orders by the second element, descending. */
+export function bySecondDescending(
+  a: [number, number],
+  b: [number, number],
+): number {
+  return b[1] - a[1];
+}
+
+/** Puts Points from a thread. */
+export function putPoints(q: Queue<Point>, n: number): void {
+  for (let i = 0; i < n; i++) q.put(new Point(i, i));
 }

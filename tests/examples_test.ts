@@ -281,6 +281,35 @@ const checks: Record<string, (lines: string[]) => void> = {
       "worker-2 aborting",
     ]);
   },
+  queue_workers: (lines) => {
+    const took = lines.filter((l) => / took job \d+$/.test(l));
+    assert.equal(took.length, 10);
+    const ids = took.map((l) => Number(/job (\d+)$/.exec(l)![1]));
+    assert.deepEqual([...ids].sort((a, b) => a - b), [
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+    ]);
+    for (const l of took) assert.match(l, /^\(worker-[0-3]\s*\) took job/);
+    const done = lines.indexOf("(MainThread) all jobs done");
+    assert.ok(
+      done > lines.lastIndexOf(took.at(-1)!),
+      "join() returned after every job",
+    );
+    const exits = lines.filter((l) => l.includes("queue shut down"));
+    assert.deepEqual(
+      exits.map((l) => /(worker-\d)/.exec(l)![1]).sort(),
+      ["worker-0", "worker-1", "worker-2", "worker-3"],
+    );
+    assert.ok(lines.indexOf(exits[0]) > done);
+  },
 };
 
 Deno.test("every example has an output check", () => {

@@ -1,0 +1,66 @@
+// The relay: a daemon worker that never blocks, holding the SharedArrayBuffers
+// of queue items until the thread that takes the item asks for them. Items
+// themselves travel through shared memory; SABs cannot be written into bytes.
+import { type MessagePort, workerData } from "node:worker_threads";
+import { S_RELAY, slotWord } from "./_layout.ts";
+
+interface Init {
+  registry: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+type Message =
+  | { type: "port"; port: MessagePort }
+  | { type: "put"; id: number; sabs: SharedArrayBuffer[] }
+  | { type: "get"; id: number; slot: number }
+  | { type: "drop"; id: number };
+
+const { registry, port } = workerData as Init;
+const words = new Int32Array(registry);
+const stored = new Map<number, SharedArrayBuffer[]>();
+const waiting = new Map<number, { port: MessagePort; slot: number }>();
+
+function deliver(
+  to: MessagePort,
+  slot: number,
+  id: number,
+  sabs: SharedArrayBuffer[],
+): void {
+  to.postMessage({ id, sabs });
+  const at = slotWord(slot, S_RELAY);
+  Atomics.add(words, at, 1);
+  Atomics.notify(words, at);
+}
+
+function listen(p: MessagePort): void {
+  p.on("message", (m: Message) => {
+    switch (m.type) {
+      case "port":
+        listen(m.port);
+        break;
+      case "put": {
+        const waiter = waiting.get(m.id);
+        if (waiter === undefined) stored.set(m.id, m.sabs);
+        else {
+          waiting.delete(m.id);
+          deliver(waiter.port, waiter.slot, m.id, m.sabs);
+        }
+        break;
+      }
+      case "get": {
+        const sabs = stored.get(m.id);
+        if (sabs === undefined) waiting.set(m.id, { port: p, slot: m.slot });
+        else {
+          stored.delete(m.id);
+          deliver(p, m.slot, m.id, sabs);
+        }
+        break;
+      }
+      case "drop":
+        stored.delete(m.id);
+        break;
+    }
+  });
+}
+
+listen(port);
