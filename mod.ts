@@ -64,6 +64,7 @@ export {
   setExcepthook,
 } from "./src/excepthook.ts";
 export { TIMEOUT_MAX } from "./src/_validate.ts";
+export { setThreadPoolSize } from "./src/_pool.ts";
 export {
   LifoQueue,
   PriorityQueue,

@@ -8,7 +8,7 @@ const logging = basicConfig("(%(threadName)-10s) %(message)s");
 export function worker(): void {
   const pause = 1 + Math.floor(Math.random() * 5); // random.randint(1, 5)
   logging.debug`sleeping ${pause}`;
-  sleep(pause * 100); // tenths of a second, not seconds
+  sleep(pause * 250); // quarter seconds, not seconds
   logging.debug("ending");
 }
 

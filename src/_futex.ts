@@ -1,5 +1,32 @@
 // Blocking and non-blocking waits on one Int32 word of shared memory.
 // Callers always loop on their own condition: these only sleep.
+import { H_ALIVE } from "./_layout.ts";
+import { runtime } from "./_runtime.ts";
+
+// Waking a parked thread costs tens of microseconds; a wake-up that comes
+// sooner is caught by spinning about that long first, as long as every alive
+// thread can have a core. With more threads than cores, spinning would steal
+// the time of the thread we wait for, so we park at once.
+const SPIN = 400;
+const CORES = navigator.hardwareConcurrency || 1;
+const pause: () => void =
+  (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
+let header: Int32Array | undefined;
+
+/** Spins while `arr[index] === expected`; true if it changed meanwhile. */
+export function spinWhile(
+  arr: Int32Array,
+  index: number,
+  expected: number,
+): boolean {
+  header ??= runtime().registry.words;
+  if (Atomics.load(header, H_ALIVE) > CORES) return false;
+  for (let i = 0; i < SPIN; i++) {
+    if (Atomics.load(arr, index) !== expected) return true;
+    pause();
+  }
+  return false;
+}
 
 /**
  * Sleeps while `arr[index] === expected`, at most until `deadline`
@@ -12,6 +39,7 @@ export function waitWord(
   expected: number,
   deadline: number,
 ): boolean {
+  if (spinWhile(arr, index, expected)) return true;
   if (deadline === Infinity) {
     Atomics.wait(arr, index, expected);
     return true;

@@ -16,6 +16,8 @@ export const H_HOOK_SEQ = 3; // seqlock of the excepthook description
 export const H_HOOK_LEN = 4;
 export const H_LOCAL_COUNTER = 5; // last ThreadLocal id handed out
 export const H_ATTACH_COUNTER = 6; // last relay attachment id handed out
+export const H_ALIVE = 7; // alive threads, main included: spinning pays only with free cores
+export const H_POOL_LIMIT = 8; // how many finished workers may stay parked for reuse
 export const HEADER_WORDS = 16;
 
 // Per-thread slot words.
@@ -36,7 +38,28 @@ export const ALIVE = 1;
 export const SLOTS_OFFSET = HEADER_WORDS * 4;
 export const NAMES_OFFSET = SLOTS_OFFSET + MAX_THREADS * SLOT_WORDS * 4;
 export const HOOK_OFFSET = NAMES_OFFSET + MAX_THREADS * NAME_BYTES;
-export const REGISTRY_BYTES = HOOK_OFFSET + HOOK_BYTES;
+
+// The pool of parked workers: an entry a worker, each with a mailbox that a
+// starting thread writes its job into (see _pool.ts).
+export const POOL_MAX = 64;
+export const POOL_MAILBOX_BYTES = 16 * 1024;
+export const P_STATE = 0; // P_FREE, P_IDLE, P_CLAIMED, P_READY, P_BUSY
+export const P_LENGTH = 1; // bytes of the job in the mailbox
+export const P_RELAY = 2; // relay id of the job's SharedArrayBuffers (0: none)
+export const POOL_WORDS = 4;
+export const P_FREE = 0; // no worker
+export const P_IDLE = 1; // a worker parked, waiting for a job
+export const P_CLAIMED = 2; // a starter is writing a job
+export const P_READY = 3; // a job waits for the worker
+export const P_BUSY = 4; // the worker runs a thread
+export const POOL_OFFSET = HOOK_OFFSET + HOOK_BYTES;
+export const MAILBOX_OFFSET = POOL_OFFSET + POOL_MAX * POOL_WORDS * 4;
+export const REGISTRY_BYTES = MAILBOX_OFFSET + POOL_MAX * POOL_MAILBOX_BYTES;
+
+/** The word index of field `field` of pool entry `entry` in the registry. */
+export function poolWord(entry: number, field: number): number {
+  return POOL_OFFSET / 4 + entry * POOL_WORDS + field;
+}
 
 /** The word index of field `field` of slot `slot` in the registry's Int32Array. */
 export function slotWord(slot: number, field: number): number {

@@ -4,6 +4,7 @@
 import {
   ALIVE,
   FREE,
+  H_ALIVE,
   H_HOOK_LEN,
   H_HOOK_SEQ,
   H_IDENT,
@@ -75,6 +76,7 @@ export class Registry {
       Atomics.store(w, slotWord(slot, S_STARTED), 0);
       this.writeName(slot, init.name);
       if (!init.daemon && !main) this.#addNonDaemon(1);
+      Atomics.add(w, H_ALIVE, 1);
       return slot;
     }
     return -1;
@@ -93,6 +95,7 @@ export class Registry {
     Atomics.store(w, slotWord(slot, S_STARTED), 1);
     Atomics.notify(w, slotWord(slot, S_STARTED));
     Atomics.store(w, slotWord(slot, S_STATE), FREE);
+    Atomics.sub(w, H_ALIVE, 1);
     Atomics.notify(w, at);
     if (!daemon) this.#addNonDaemon(-1);
     return true;

@@ -18,6 +18,8 @@ export interface Boot {
   payload: Payload;
   /** The thread's port to the relay (see _relay.ts). */
   relay: MessagePort;
+  /** Whether the worker may park for reuse when its thread ends (see _pool.ts). */
+  pooled: boolean;
 }
 
 /** How the thread's code is found again in the worker. */
@@ -43,8 +45,8 @@ export interface ThreadLike {
 /** The isolate's runtime. */
 export interface Runtime {
   readonly registry: Registry;
-  /** Set when this isolate was started as a thread by this module. */
-  readonly boot: Boot | undefined;
+  /** Set when this isolate runs threads started by this module: the current one's. */
+  boot: Boot | undefined;
   /** The Thread object of the code running in this isolate. */
   current: unknown;
   /** Thread objects this isolate knows, by slot, for identity. */

@@ -1,29 +1,58 @@
 // The entry of every thread's worker: finds the thread's code, runs it, hands
-// escaping errors to the excepthook, and ends the thread.
+// escaping errors to the excepthook, and ends the thread. A worker started by
+// the main thread then parks for reuse (see _pool.ts) and runs the next
+// thread handed to it, fresh: its own ident, ThreadLocals and timers.
 import * as lib from "../mod.ts";
-import { runtime } from "./_runtime.ts";
+import { type Payload, runtime } from "./_runtime.ts";
 import { decode } from "./_marshal.ts";
 import { notFound, resolve, setLibScope } from "./_locate.ts";
-import { _adoptCurrent, _setupThread, _signalStarted } from "./thread.ts";
+import {
+  _adoptCurrent,
+  _setupThread,
+  _signalStarted,
+  type Thread,
+} from "./thread.ts";
 import { _reportError } from "./excepthook.ts";
+import { type Job, park } from "./_pool.ts";
+import { _resetOwnIdent } from "./lock.ts";
+import { _resetLocals } from "./local.ts";
 
 setLibScope(lib as unknown as Record<string, unknown>);
 const rt = runtime();
-const boot = rt.boot!;
-const thread = _adoptCurrent(boot);
+const first = rt.boot!;
+const current = (): Thread => rt.current as Thread;
 
 addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  void _reportError(event.reason, thread);
+  void _reportError(event.reason, current());
 });
 addEventListener("error", (event) => {
   event.preventDefault();
-  void _reportError(event.error, thread);
+  void _reportError(event.error, current());
+});
+
+// Timers a thread leaves behind end with it, as they would with its worker.
+type TimerId = ReturnType<typeof setTimeout>;
+const timers = new Set<TimerId>();
+const { setTimeout, setInterval, clearTimeout, clearInterval } = globalThis;
+const track = (id: TimerId): TimerId => (timers.add(id), id);
+Object.assign(globalThis, {
+  setTimeout: (...args: Parameters<typeof setTimeout>) =>
+    track(setTimeout(...args)),
+  setInterval: (...args: Parameters<typeof setInterval>) =>
+    track(setInterval(...args)),
+  clearTimeout: (id?: TimerId) => {
+    if (id !== undefined) timers.delete(id);
+    clearTimeout(id);
+  },
+  clearInterval: (id?: TimerId) => {
+    if (id !== undefined) timers.delete(id);
+    clearInterval(id);
+  },
 });
 
 /** Finds the thread's code and state; true when it runs an inline copy. */
-async function prepare(): Promise<boolean> {
-  const { payload } = boot;
+async function prepare(thread: Thread, payload: Payload): Promise<boolean> {
   const pending: Promise<unknown>[] = [];
   const cls = payload.cls && await resolve(payload.cls);
   const target = payload.target && await resolve(payload.target);
@@ -42,8 +71,7 @@ async function prepare(): Promise<boolean> {
   return (cls || target || { inline: false }).inline;
 }
 
-function hint(error: unknown): unknown {
-  const { payload } = boot;
+function hint(error: unknown, payload: Payload): unknown {
   const ref = payload.cls ?? payload.target;
   if (error instanceof ReferenceError && ref !== undefined) {
     error.message +=
@@ -54,10 +82,14 @@ function hint(error: unknown): unknown {
   return error;
 }
 
-async function main(): Promise<void> {
+async function runThread(job: Job): Promise<void> {
+  rt.boot = { ...first, ...job };
+  _resetOwnIdent();
+  const thread = _adoptCurrent(job);
+  _resetLocals();
   let inline: boolean;
   try {
-    inline = await prepare();
+    inline = await prepare(thread, job.payload);
   } catch (error) {
     _signalStarted(thread);
     await _reportError(error, thread);
@@ -67,12 +99,17 @@ async function main(): Promise<void> {
   try {
     await thread.run();
   } catch (error) {
-    await _reportError(inline ? hint(error) : error, thread);
+    await _reportError(inline ? hint(error, job.payload) : error, thread);
   }
 }
 
-await main();
-rt.registry.finish(boot.slot, boot.gen);
+for (let job: Job | undefined = first; job !== undefined;) {
+  await runThread(job);
+  for (const id of timers) clearTimeout(id);
+  timers.clear();
+  rt.registry.finish(job.slot, job.gen);
+  job = first.pooled ? park() : undefined;
+}
 if (rt.children > 0) {
   await new Promise<void>((done) => rt.onNoChildren = done);
 }

@@ -137,3 +137,24 @@ export class ThreadLocal {
 }
 
 markLib(ThreadLocal, "ThreadLocal");
+
+/**
+ * Internal: a reused worker runs a new thread, which must see every local
+ * fresh: attributes dropped, a subclass's constructor run again.
+ */
+export function _resetLocals(): void {
+  for (const [id, ref] of locals) {
+    const local = ref.deref() as Record<string, unknown> | undefined;
+    const meta = local && metas.get(local);
+    if (local === undefined || meta === undefined) {
+      locals.delete(id);
+      continue;
+    }
+    for (const key of Object.keys(local)) delete local[key];
+    const cls = Object.getPrototypeOf(local).constructor;
+    if (cls !== ThreadLocal) {
+      adopting = { target: local, meta };
+      Reflect.construct(cls, meta.args);
+    }
+  }
+}

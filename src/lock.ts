@@ -48,7 +48,7 @@ let rlockWords!: (lock: RLock) => Int32Array;
 /** Internal: whether the calling thread may use a Condition over `lock`. */
 export function _isOwned(lock: Lock | RLock): boolean {
   if (lock instanceof Lock) return lock.locked();
-  return Atomics.load(rlockWords(lock), RLOCK_OWNER) === _ownIdent();
+  return rlockWords(lock)[RLOCK_OWNER] === _ownIdent();
 }
 
 /**
@@ -63,7 +63,7 @@ export function _releaseSave(lock: Lock | RLock): number {
   const w = rlockWords(lock);
   const count = w[RLOCK_COUNT];
   w[RLOCK_COUNT] = 0;
-  Atomics.store(w, RLOCK_OWNER, 0);
+  w[RLOCK_OWNER] = 0;
   unlockWord(w, RLOCK_STATE);
   return count;
 }
@@ -88,6 +88,11 @@ let ownIdent = 0;
 /** Internal: the calling thread's ident, cached. */
 export function _ownIdent(): number {
   return ownIdent || (ownIdent = getIdent());
+}
+
+/** Internal: forgets the cached ident (a reused worker runs a new thread). */
+export function _resetOwnIdent(): void {
+  ownIdent = 0;
 }
 
 /**
@@ -257,15 +262,21 @@ export class RLock {
     rlockWords = (l) => l.#w;
   }
 
+  // The owner and the count are read and written with plain accesses: only
+  // the owner writes them while it holds the futex word, whose atomic
+  // exchanges order those writes, and a thread can only ever read its own
+  // ident there after writing it itself.
   #reenter(): boolean {
-    if (Atomics.load(this.#w, RLOCK_OWNER) !== _ownIdent()) return false;
-    this.#w[RLOCK_COUNT]++;
+    const w = this.#w;
+    if (w[RLOCK_OWNER] !== _ownIdent()) return false;
+    w[RLOCK_COUNT]++;
     return true;
   }
 
   #own(): true {
-    Atomics.store(this.#w, RLOCK_OWNER, _ownIdent());
-    this.#w[RLOCK_COUNT] = 1;
+    const w = this.#w;
+    w[RLOCK_OWNER] = _ownIdent();
+    w[RLOCK_COUNT] = 1;
     return true;
   }
 
@@ -322,11 +333,11 @@ export class RLock {
    */
   release(): void {
     const w = this.#w;
-    if (Atomics.load(w, RLOCK_OWNER) !== _ownIdent()) {
+    if (w[RLOCK_OWNER] !== _ownIdent()) {
       throw new ThreadError("cannot release un-acquired lock");
     }
     if (--w[RLOCK_COUNT] === 0) {
-      Atomics.store(w, RLOCK_OWNER, 0);
+      w[RLOCK_OWNER] = 0;
       unlockWord(w, RLOCK_STATE);
     }
   }

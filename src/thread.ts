@@ -27,6 +27,7 @@ import { type Boot, type Payload, runtime } from "./_runtime.ts";
 import { callerModules, describe } from "./_locate.ts";
 import { encode, registerShareable } from "./_marshal.ts";
 import { portForChild } from "./_relay.ts";
+import { offer } from "./_pool.ts";
 
 /**
  * Options of {@linkcode Thread}: Python's keyword arguments.
@@ -177,10 +178,14 @@ export class Thread<A extends unknown[] = unknown[]> {
         `module must be a string or URL, got ${describeValue(module)}`,
       );
     }
-    const callers = callerModules();
-    this.#modules = module === undefined
-      ? callers
-      : [new URL(module, callers[0] ?? Deno.cwd() + "/").href, ...callers];
+    const code = new.target !== Thread ? new.target : target;
+    if (module !== undefined) {
+      const callers = callerModules();
+      const url = new URL(module, callers[0] ?? Deno.cwd() + "/").href;
+      this.#modules = [url, ...callers];
+    } else {
+      this.#modules = code === undefined ? [] : modulesOf(code);
+    }
     this.#target = target as ((...args: unknown[]) => unknown) | undefined;
     this.#args = args ?? [];
     this.#daemon = daemon ?? currentThread().daemon;
@@ -237,32 +242,48 @@ export class Thread<A extends unknown[] = unknown[]> {
     this.#ident = reg.load(slot, S_IDENT);
     this.#nativeId = reg.load(slot, S_NATIVE_ID);
     rt.known.set(slot, this);
-    let worker: Worker;
     try {
-      const relay = portForChild();
-      const boot: Boot = { weftRegistry: reg.sab, slot, gen, payload, relay };
-      worker = new Worker(BOOT_URL, {
-        workerData: boot,
-        transferList: [relay],
-        name: this.#name,
-      });
+      if (!offer({ slot, gen, payload })) this.#spawn(slot, gen, payload);
     } catch (error) {
       reg.finish(slot, gen);
       rt.known.delete(slot);
       this.#started = false;
       throw error;
     }
+    const at = slotWord(slot, S_STARTED);
+    while (Atomics.load(reg.words, at) === 0) {
+      waitWord(reg.words, at, 0, Infinity);
+    }
+  }
+
+  /** Starts a new worker for the thread (no parked one was free). */
+  #spawn(slot: number, gen: number, payload: Payload): void {
+    const rt = runtime();
+    const relay = portForChild();
+    // Only the main thread's workers outlive their creator, so only they may
+    // park for reuse.
     const nested = rt.boot !== undefined;
+    const boot: Boot = {
+      weftRegistry: rt.registry.sab,
+      slot,
+      gen,
+      payload,
+      relay,
+      pooled: !nested,
+    };
+    const worker = new Worker(BOOT_URL, {
+      workerData: boot,
+      transferList: [relay],
+      name: this.#name,
+    });
     if (nested) rt.children++;
     else worker.unref();
     worker.on("error", () => {});
     worker.on("exit", () => {
-      reg.finish(slot, gen);
+      rt.registry.finish(slot, gen);
       if (rt.known.get(slot) === this) rt.known.delete(slot);
       if (nested && --rt.children === 0) rt.onNoChildren?.();
     });
-    const at = slotWord(slot, S_STARTED);
-    while (Atomics.load(reg.words, at) === 0) Atomics.wait(reg.words, at, 0);
   }
 
   #payload(): Payload {
@@ -276,9 +297,9 @@ export class Thread<A extends unknown[] = unknown[]> {
     return {
       cls: subclass ? describe(cls, modules) : undefined,
       target: this.#target && describe(this.#target, modules),
-      args: encode(this.#args, "args", modules),
-      fields: encode(fields, "this", modules),
-      extra: encode(this.#extra, "this", modules),
+      args: encode(this.#args, "args", callerModules),
+      fields: encode(fields, "this", callerModules),
+      extra: encode(this.#extra, "this", callerModules),
     };
   }
 
@@ -430,6 +451,18 @@ export class Thread<A extends unknown[] = unknown[]> {
 }
 
 /**
+ * Where `code` (a target or Thread subclass) may be exported: the modules on
+ * the stack of the first thread made with it. Capturing a stack costs more
+ * than starting a warm thread, and the answer does not change.
+ */
+const codeModules = new WeakMap<object, string[]>();
+function modulesOf(code: object): string[] {
+  let modules = codeModules.get(code);
+  if (modules === undefined) codeModules.set(code, modules = callerModules());
+  return modules;
+}
+
+/**
  * Whether a target has no name of its own: `{ target: () => {} }` gets the
  * name "target" from the options key, which Python would not show.
  */
@@ -459,7 +492,7 @@ export function _threadSlot(thread: Thread): [number, number] {
 }
 
 /** Internal: builds the Thread object of the thread this worker runs. */
-export function _adoptCurrent(boot: Boot): Thread {
+export function _adoptCurrent(boot: { slot: number; gen: number }): Thread {
   const thread = threadAt(boot.slot, boot.gen);
   runtime().current = thread;
   return thread;

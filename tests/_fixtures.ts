@@ -569,3 +569,22 @@ export function bySecondDescending(
 export function putPoints(q: Queue<Point>, n: number): void {
   for (let i = 0; i < n; i++) q.put(new Point(i, i));
 }
+
+// Worker reuse
+
+/** Records what a (possibly reused) worker shows the new thread. */
+export function freshness(
+  out: Int32Array,
+  local: CountingLocal,
+  text: SharedText,
+): void {
+  out[0] = getIdent();
+  out[1] = "mark" in local ? 1 : 0;
+  out[2] = local.inits as number;
+  local.mark = true;
+  const g = globalThis as { leftoverTicks?: number };
+  out[3] = g.leftoverTicks ?? 0;
+  g.leftoverTicks = 0;
+  setInterval(() => g.leftoverTicks!++, 1);
+  text.write(currentThread().name);
+}
