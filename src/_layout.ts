@@ -73,11 +73,12 @@ export const RLOCK_STATE = 0;
 export const RLOCK_OWNER = 1;
 export const RLOCK_COUNT = 2;
 export const RLOCK_WORDS = 3;
-// Event: flag, generation (bumped by set), sleeping waiters.
-export const EVENT_FLAG = 0;
-export const EVENT_GEN = 1;
-export const EVENT_WAITERS = 2;
-export const EVENT_WORDS = 3;
+// Event: one word holding the flag (bit 0) and a generation (the other bits,
+// bumped by every set), changed by compare-exchange so that a waiter never
+// sees half of a set(); then the number of sleeping waiters.
+export const EVENT_STATE = 0;
+export const EVENT_WAITERS = 1;
+export const EVENT_WORDS = 2;
 
 /** A fresh zeroed Int32Array over shared memory. */
 export function sharedWords(words: number): Int32Array {

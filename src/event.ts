@@ -5,12 +5,7 @@
  */
 import { deadlineOf, lenientTimeout } from "./_validate.ts";
 import { waitWord, waitWordAsync } from "./_futex.ts";
-import {
-  EVENT_FLAG,
-  EVENT_GEN,
-  EVENT_WAITERS,
-  EVENT_WORDS,
-} from "./_layout.ts";
+import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS } from "./_layout.ts";
 import { adoptWords, registerShareable, words } from "./_marshal.ts";
 
 /**
@@ -52,20 +47,31 @@ export class Event {
    * @returns The flag.
    */
   isSet(): boolean {
-    return Atomics.load(this.#w, EVENT_FLAG) === 1;
+    return (Atomics.load(this.#w, EVENT_STATE) & 1) === 1;
   }
 
   /** Sets the flag and wakes every waiting thread. */
   set(): void {
     const w = this.#w;
-    Atomics.store(w, EVENT_FLAG, 1);
-    Atomics.add(w, EVENT_GEN, 1);
-    if (Atomics.load(w, EVENT_WAITERS) > 0) Atomics.notify(w, EVENT_GEN);
+    for (;;) {
+      const state = Atomics.load(w, EVENT_STATE);
+      // The next generation, flag set: one step, so no waiter sees half.
+      const next = (((state | 1) + 2) | 0) | 1;
+      if (Atomics.compareExchange(w, EVENT_STATE, state, next) === state) break;
+    }
+    if (Atomics.load(w, EVENT_WAITERS) > 0) Atomics.notify(w, EVENT_STATE);
   }
 
   /** Clears the flag. */
   clear(): void {
-    Atomics.store(this.#w, EVENT_FLAG, 0);
+    const w = this.#w;
+    for (;;) {
+      const state = Atomics.load(w, EVENT_STATE);
+      if ((state & 1) === 0) return;
+      if (
+        Atomics.compareExchange(w, EVENT_STATE, state, state & ~1) === state
+      ) return;
+    }
   }
 
   /**
@@ -81,19 +87,20 @@ export class Event {
   wait(timeout?: number): boolean {
     const t = lenientTimeout(timeout);
     const w = this.#w;
-    const gen = Atomics.load(w, EVENT_GEN);
-    if (Atomics.load(w, EVENT_FLAG) === 1) return true;
+    const state = Atomics.load(w, EVENT_STATE);
+    if ((state & 1) === 1) return true;
     if (t === 0) return false;
     const deadline = deadlineOf(t);
     Atomics.add(w, EVENT_WAITERS, 1);
     try {
-      while (Atomics.load(w, EVENT_GEN) === gen) {
-        if (!waitWord(w, EVENT_GEN, gen, deadline)) break;
+      while (Atomics.load(w, EVENT_STATE) === state) {
+        if (!waitWord(w, EVENT_STATE, state, deadline)) break;
       }
     } finally {
       Atomics.sub(w, EVENT_WAITERS, 1);
     }
-    return Atomics.load(w, EVENT_GEN) !== gen;
+    // From an unset state, only a set() changes the word.
+    return Atomics.load(w, EVENT_STATE) !== state;
   }
 
   /**
@@ -106,20 +113,20 @@ export class Event {
   async waitAsync(timeout?: number): Promise<boolean> {
     const t = lenientTimeout(timeout);
     const w = this.#w;
-    const gen = Atomics.load(w, EVENT_GEN);
-    if (Atomics.load(w, EVENT_FLAG) === 1) return true;
+    const state = Atomics.load(w, EVENT_STATE);
+    if ((state & 1) === 1) return true;
     const deadline = deadlineOf(t);
     Atomics.add(w, EVENT_WAITERS, 1);
     try {
       while (
-        Atomics.load(w, EVENT_GEN) === gen && performance.now() < deadline
+        Atomics.load(w, EVENT_STATE) === state && performance.now() < deadline
       ) {
-        await waitWordAsync(w, EVENT_GEN, gen, deadline);
+        await waitWordAsync(w, EVENT_STATE, state, deadline);
       }
     } finally {
       Atomics.sub(w, EVENT_WAITERS, 1);
     }
-    return Atomics.load(w, EVENT_GEN) !== gen;
+    return Atomics.load(w, EVENT_STATE) !== state;
   }
 
   /**

@@ -588,3 +588,18 @@ export function freshness(
   setInterval(() => g.leftoverTicks!++, 1);
   text.write(currentThread().name);
 }
+
+/** Answers pings with pongs, counting each answer in count[0] before setting pong. */
+export function eventPong(
+  ping: Event,
+  pong: Event,
+  rounds: number,
+  count: Int32Array,
+): void {
+  for (let i = 0; i < rounds; i++) {
+    if (!ping.wait(20_000)) return;
+    ping.clear();
+    Atomics.add(count, 0, 1);
+    pong.set();
+  }
+}

@@ -3,7 +3,7 @@ import { Event, Thread, TIMEOUT_MAX } from "../mod.ts";
 import { encode } from "../src/_marshal.ts";
 import { EVENT_WAITERS } from "../src/_layout.ts";
 import { cells, test, waitFor } from "./_helpers.ts";
-import { waitAndCount } from "./_fixtures.ts";
+import { eventPong, waitAndCount } from "./_fixtures.ts";
 
 /** The Event's count of sleeping waiters, read from its shared words. */
 function sleepers(event: Event): number {
@@ -50,6 +50,32 @@ test("Event.set() immediately followed by clear() still releases every current w
   assert.equal(out[0], 4);
   assert.equal(event.isSet(), false);
 });
+
+test(
+  "an Event ping-pong of 20,000 rounds: every wait() is released by its own set()",
+  () => {
+    const ping = new Event();
+    const pong = new Event();
+    const count = cells(1);
+    const rounds = 20_000;
+    const t = new Thread({
+      target: eventPong,
+      args: [ping, pong, rounds, count],
+    });
+    t.start();
+    let early = 0;
+    for (let i = 0; i < rounds; i++) {
+      ping.set();
+      assert.equal(pong.wait(20_000), true);
+      if (Atomics.load(count, 0) !== i + 1) early++;
+      pong.clear();
+    }
+    t.join();
+    assert.equal(early, 0, "no wait() returned before the partner's set()");
+    assert.equal(count[0], rounds);
+  },
+  120_000,
+);
 
 test("Event.wait() returns false after its timeout, true at once when set", () => {
   const event = new Event();
