@@ -13,15 +13,24 @@ const pause: () => void =
   (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
 let header: Int32Array | undefined;
 
+/** How many spins a wait may do now: 0 when threads outnumber cores. */
+export function spinBudget(): number {
+  header ??= runtime().registry.words;
+  return Atomics.load(header, H_ALIVE) > CORES ? 0 : SPIN;
+}
+
+/** One polite spin step. */
+export function spinPause(): void {
+  pause();
+}
+
 /** Spins while `arr[index] === expected`; true if it changed meanwhile. */
 export function spinWhile(
   arr: Int32Array,
   index: number,
   expected: number,
 ): boolean {
-  header ??= runtime().registry.words;
-  if (Atomics.load(header, H_ALIVE) > CORES) return false;
-  for (let i = 0; i < SPIN; i++) {
+  for (let i = spinBudget(); i > 0; i--) {
     if (Atomics.load(arr, index) !== expected) return true;
     pause();
   }

@@ -135,11 +135,16 @@ async function search(ref: CodeRef): Promise<Located> {
     for (const url of frontier) {
       if (visited.has(url)) continue;
       visited.add(url);
-      const ns = await tryImport(url);
-      if (ns === undefined) continue;
-      const fn = pick(ns, ref);
-      if (fn !== undefined) return { fn, inline: false };
-      next.push(...staticImports(url));
+      const text = sourceOf(url);
+      // Importing a module runs its top level: skip modules that visibly do
+      // not export the name (a script that only imports its target must not
+      // run again in every thread it starts).
+      if (text === undefined || mayExport(text, ref.name)) {
+        const ns = await tryImport(url);
+        const fn = ns && pick(ns, ref);
+        if (fn !== undefined) return { fn, inline: false };
+      }
+      if (text !== undefined) next.push(...staticImports(url, text));
     }
     frontier = next;
   }
@@ -196,14 +201,32 @@ const IMPORT_FROM =
   /(?:^|[;\n])\s*(?:import|export)\s[^;]*?from\s*["']([^"']+)["']/g;
 const IMPORT_BARE = /(?:^|[;\n])\s*import\s*["']([^"']+)["']/g;
 
-function staticImports(url: string): string[] {
-  if (!url.startsWith("file:")) return [];
-  let text: string;
+/** A local module's source, or undefined (remote, or no read permission). */
+function sourceOf(url: string): string | undefined {
+  if (!url.startsWith("file:")) return undefined;
   try {
-    text = Deno.readTextFileSync(new URL(url));
+    return Deno.readTextFileSync(new URL(url));
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** Whether `text` may export `name` (`export *` and default exports may). */
+function mayExport(text: string, name: string): boolean {
+  if (/\bexport\s*(\*|default\b)/.test(text)) return true;
+  if (name === "" || !/^[\w$]+$/.test(name)) return true;
+  const declared = new RegExp(
+    `\\bexport\\s+(?:declare\\s+)?(?:async\\s+)?(?:function\\s*\\*?|class|const|let|var)\\s*${
+      name.replace(/\$/g, "\\$")
+    }\\b`,
+  );
+  const listed = new RegExp(
+    `\\bexport\\s*(?:type\\s*)?\\{[^}]*\\b${name.replace(/\$/g, "\\$")}\\b`,
+  );
+  return declared.test(text) || listed.test(text);
+}
+
+function staticImports(url: string, text: string): string[] {
   const out: string[] = [];
   for (const re of [IMPORT_FROM, IMPORT_BARE]) {
     for (const match of text.matchAll(re)) {
