@@ -55,3 +55,8 @@ export function noop(): void {}
 export function idle(release: Event): void {
   release.wait();
 }
+
+/** Keeps a core busy until `stop[0]` is set (crowds the cores). */
+export function busy(stop: Int32Array): void {
+  while (Atomics.load(stop, 0) === 0) { /* spin */ }
+}

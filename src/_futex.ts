@@ -1,13 +1,15 @@
 // Blocking and non-blocking waits on one Int32 word of shared memory.
 // Callers always loop on their own condition: these only sleep.
-import { H_ALIVE } from "./_layout.ts";
+import { H_ALIVE, H_PARKED } from "./_layout.ts";
 import { runtime } from "./_runtime.ts";
 
 // Waking a parked thread costs tens of microseconds; a wake-up that comes
-// sooner is caught by spinning about that long first, as long as every alive
-// thread can have a core. With more threads than cores, spinning would steal
-// the time of the thread we wait for, so we park at once.
+// sooner is caught by spinning about that long first, as long as every
+// runnable thread (alive and not asleep) can have a core. With more runnable
+// threads than cores, spinning would steal the time of the thread we wait
+// for, so we spin only about a microsecond before parking.
 const SPIN = 400;
+const SPIN_CROWDED = 32;
 const CORES = navigator.hardwareConcurrency || 1;
 const pause: () => void =
   (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
@@ -16,7 +18,9 @@ let header: Int32Array | undefined;
 /** How many spins a wait may do now: 0 when threads outnumber cores. */
 export function spinBudget(): number {
   header ??= runtime().registry.words;
-  return Atomics.load(header, H_ALIVE) > CORES ? 0 : SPIN;
+  const runnable = Atomics.load(header, H_ALIVE) -
+    Atomics.load(header, H_PARKED);
+  return runnable > CORES ? SPIN_CROWDED : SPIN;
 }
 
 /** One polite spin step. */
@@ -39,24 +43,38 @@ export function spinWhile(
 
 /**
  * Sleeps while `arr[index] === expected`, at most until `deadline`
- * (performance.now() scale). Returns false when the deadline had already
- * passed, true otherwise (woken, value changed, or timed out now).
+ * (performance.now() scale), spinning first unless `spin` is false (callers
+ * that count their sleepers spin before registering). Returns false when the
+ * deadline had already passed, true otherwise (woken, value changed, or timed
+ * out now).
  */
 export function waitWord(
   arr: Int32Array,
   index: number,
   expected: number,
   deadline: number,
+  spin = true,
 ): boolean {
-  if (spinWhile(arr, index, expected)) return true;
-  if (deadline === Infinity) {
-    Atomics.wait(arr, index, expected);
-    return true;
-  }
-  const remaining = deadline - performance.now();
+  if (spin && spinWhile(arr, index, expected)) return true;
+  const remaining = deadline === Infinity
+    ? Infinity
+    : deadline - performance.now();
   if (remaining <= 0) return false;
-  Atomics.wait(arr, index, expected, remaining);
+  park(arr, index, expected, remaining);
   return true;
+}
+
+/** Atomics.wait, counting the calling thread as asleep meanwhile (see spinBudget). */
+function park(
+  arr: Int32Array,
+  index: number,
+  expected: number,
+  timeout: number,
+): void {
+  header ??= runtime().registry.words;
+  Atomics.add(header, H_PARKED, 1);
+  Atomics.wait(arr, index, expected, timeout);
+  Atomics.sub(header, H_PARKED, 1);
 }
 
 // Atomics.waitAsync does not keep the event loop alive (denoland/deno#15358),
@@ -120,6 +138,6 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 export function sleepMs(ms: number): void {
   const deadline = performance.now() + ms;
   for (let left = ms; left > 0; left = deadline - performance.now()) {
-    Atomics.wait(sleeper, 0, 0, left);
+    park(sleeper, 0, 0, left);
   }
 }

@@ -18,6 +18,7 @@ export const H_LOCAL_COUNTER = 5; // last ThreadLocal id handed out
 export const H_ATTACH_COUNTER = 6; // last relay attachment id handed out
 export const H_ALIVE = 7; // alive threads, main included: spinning pays only with free cores
 export const H_POOL_LIMIT = 8; // how many finished workers may stay parked for reuse
+export const H_PARKED = 9; // alive threads asleep in a wait: they need no core
 export const HEADER_WORDS = 16;
 
 // Per-thread slot words.
@@ -94,9 +95,10 @@ export const COND_QUEUE = 2; // COND_CAPACITY entry numbers, a ring
 export const COND_ENTRIES = COND_QUEUE + COND_CAPACITY; // COND_CAPACITY words
 export const COND_WORDS = COND_ENTRIES + COND_CAPACITY;
 export const ENTRY_FREE = 0;
-export const ENTRY_WAITING = 1;
+export const ENTRY_WAITING = 1; // queued, spinning
 export const ENTRY_NOTIFIED = 2;
-export const ENTRY_CANCELLED = 3;
+export const ENTRY_CANCELLED = 3; // timed out or aborted
+export const ENTRY_PARKED = 4; // queued, asleep: a notify must Atomics.notify
 
 // Semaphore: value, sleeping waiters, the initial value (BoundedSemaphore).
 export const SEM_VALUE = 0;

@@ -11,7 +11,7 @@ import {
   describeValue,
   lenientTimeout,
 } from "./_validate.ts";
-import { waitWord, waitWordAsync } from "./_futex.ts";
+import { spinWhile, waitWord, waitWordAsync } from "./_futex.ts";
 import {
   COND_CAPACITY,
   COND_ENTRIES,
@@ -22,6 +22,7 @@ import {
   ENTRY_CANCELLED,
   ENTRY_FREE,
   ENTRY_NOTIFIED,
+  ENTRY_PARKED,
   ENTRY_WAITING,
 } from "./_layout.ts";
 import { decode, encode, registerShareable, words } from "./_marshal.ts";
@@ -51,6 +52,19 @@ export function _waitAsync(
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
   return waitAsyncSignal(cond, timeout, signal);
+}
+
+/**
+ * Moves a queued entry that still waits (spinning or parked) to `to`, once;
+ * returns the state it had, so that exactly one of a notifier and a timing-out
+ * waiter decides its fate.
+ */
+function settle(w: Int32Array, at: number, to: number): number {
+  for (;;) {
+    const state = Atomics.load(w, at);
+    if (state !== ENTRY_WAITING && state !== ENTRY_PARKED) return state;
+    if (Atomics.compareExchange(w, at, state, to) === state) return state;
+  }
 }
 
 /** Set while a handle is rebuilt in another thread. */
@@ -260,9 +274,17 @@ export class Condition {
     const at = COND_ENTRIES + entry;
     const saved = _releaseSave(this.#lock);
     try {
-      while (Atomics.load(w, at) === ENTRY_WAITING) {
-        if (!waitWord(w, at, ENTRY_WAITING, deadline)) {
-          Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_CANCELLED);
+      // Spin as WAITING (a notify() then needs no Atomics.notify), then say
+      // PARKED before sleeping, so that a notify() from now on wakes us.
+      if (
+        !spinWhile(w, at, ENTRY_WAITING) &&
+        Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_PARKED) ===
+          ENTRY_WAITING
+      ) {
+        while (Atomics.load(w, at) === ENTRY_PARKED) {
+          if (!waitWord(w, at, ENTRY_PARKED, deadline, false)) {
+            settle(w, at, ENTRY_CANCELLED);
+          }
         }
       }
     } finally {
@@ -297,16 +319,17 @@ export class Condition {
     const saved = _releaseSave(this.#lock);
     let aborted: { reason: unknown } | undefined;
     try {
-      while (Atomics.load(w, at) === ENTRY_WAITING) {
+      Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_PARKED);
+      while (Atomics.load(w, at) === ENTRY_PARKED) {
         if (performance.now() >= deadline) {
-          Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_CANCELLED);
+          settle(w, at, ENTRY_CANCELLED);
         } else {
-          await waitWordAsync(w, at, ENTRY_WAITING, deadline, signal);
+          await waitWordAsync(w, at, ENTRY_PARKED, deadline, signal);
         }
       }
     } catch (reason) {
       aborted = { reason };
-      Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_CANCELLED);
+      settle(w, at, ENTRY_CANCELLED);
     } finally {
       await _acquireRestoreAsync(this.#lock, saved);
     }
@@ -396,14 +419,11 @@ export class Condition {
       const at = COND_ENTRIES + w[COND_QUEUE + head];
       head = (head + 1) % COND_CAPACITY;
       length--;
-      // A waiter that timed out meanwhile does not count.
-      if (
-        Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_NOTIFIED) ===
-          ENTRY_WAITING
-      ) {
-        Atomics.notify(w, at, 1);
-        n--;
-      }
+      // A waiter that timed out meanwhile does not count; one still
+      // spinning needs no Atomics.notify.
+      const was = settle(w, at, ENTRY_NOTIFIED);
+      if (was === ENTRY_PARKED) Atomics.notify(w, at, 1);
+      if (was === ENTRY_PARKED || was === ENTRY_WAITING) n--;
     }
     w[COND_HEAD] = head;
     w[COND_LENGTH] = length;

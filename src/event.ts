@@ -4,7 +4,7 @@
  * @module
  */
 import { deadlineOf, lenientTimeout } from "./_validate.ts";
-import { waitWord, waitWordAsync } from "./_futex.ts";
+import { spinWhile, waitWord, waitWordAsync } from "./_futex.ts";
 import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS } from "./_layout.ts";
 import { adoptWords, registerShareable, words } from "./_marshal.ts";
 
@@ -91,13 +91,17 @@ export class Event {
     if ((state & 1) === 1) return true;
     if (t === 0) return false;
     const deadline = deadlineOf(t);
-    Atomics.add(w, EVENT_WAITERS, 1);
-    try {
-      while (Atomics.load(w, EVENT_STATE) === state) {
-        if (!waitWord(w, EVENT_STATE, state, deadline)) break;
+    // Spin unregistered, so that a set() meanwhile need not notify: set()
+    // changes the word before it reads the count of sleepers.
+    if (!spinWhile(w, EVENT_STATE, state)) {
+      Atomics.add(w, EVENT_WAITERS, 1);
+      try {
+        while (Atomics.load(w, EVENT_STATE) === state) {
+          if (!waitWord(w, EVENT_STATE, state, deadline, false)) break;
+        }
+      } finally {
+        Atomics.sub(w, EVENT_WAITERS, 1);
       }
-    } finally {
-      Atomics.sub(w, EVENT_WAITERS, 1);
     }
     // From an unset state, only a set() changes the word.
     return Atomics.load(w, EVENT_STATE) !== state;

@@ -12,7 +12,7 @@ import {
   deadlineOf,
   describeValue,
 } from "./_validate.ts";
-import { waitWord, waitWordAsync } from "./_futex.ts";
+import { spinBudget, spinPause, waitWord, waitWordAsync } from "./_futex.ts";
 import { SEM_INITIAL, SEM_VALUE, SEM_WAITERS, SEM_WORDS } from "./_layout.ts";
 import { adoptWords, registerShareable, words } from "./_marshal.ts";
 import type { HoldAsyncOptions } from "./lock.ts";
@@ -108,11 +108,16 @@ export class Semaphore {
     if (tryDecrement(w)) return true;
     if (timeout === 0) return false;
     const deadline = deadlineOf(timeout);
+    // Spin unregistered, so that a release() meanwhile need not notify.
+    for (let n = spinBudget(); n > 0; n--) {
+      if (tryDecrement(w)) return true;
+      spinPause();
+    }
     Atomics.add(w, SEM_WAITERS, 1);
     try {
       for (;;) {
         if (tryDecrement(w)) return true;
-        if (!waitWord(w, SEM_VALUE, 0, deadline)) return false;
+        if (!waitWord(w, SEM_VALUE, 0, deadline, false)) return false;
       }
     } finally {
       Atomics.sub(w, SEM_WAITERS, 1);

@@ -1,0 +1,99 @@
+// The bench:compare workloads in @weft/threading; prints one JSON object.
+import { Event, setThreadPoolSize, Thread } from "../mod.ts";
+import {
+  conditionPingPong,
+  counter,
+  eventPingPong,
+  lockUncontended,
+  rlockUncontended,
+  semaphore,
+  startJoin,
+} from "./_workloads.ts";
+import { busy, idle } from "./_targets.ts";
+import { Worker } from "node:worker_threads";
+
+function rssKib(): number {
+  return Deno.memoryUsage().rss / 1024;
+}
+
+/** RSS added per live thread waiting on an Event, with `n` of them. */
+function idleThreadKib(n: number): number {
+  const release = new Event();
+  const before = rssKib();
+  const threads = Array.from(
+    { length: n },
+    () => new Thread({ target: idle, args: [release] }),
+  );
+  for (const t of threads) t.start();
+  const after = rssKib();
+  release.set();
+  for (const t of threads) t.join();
+  return (after - before) / n;
+}
+
+/** RSS added per bare Deno (node:worker_threads) Worker blocked in Atomics.wait. */
+function bareWorkerKib(n: number): number {
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  const url = new URL("./_bare_worker.ts", import.meta.url);
+  const before = rssKib();
+  const workers = Array.from(
+    { length: n },
+    () => new Worker(url, { workerData: flag }),
+  );
+  for (let v = Atomics.load(flag, 1); v < n; v = Atomics.load(flag, 1)) {
+    Atomics.wait(flag, 1, v);
+  }
+  const after = rssKib();
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  for (const w of workers) w.unref();
+  return (after - before) / n;
+}
+
+/** Runs `fn` with `extra` threads alive and idle, so threads outnumber cores. */
+function crowded<T>(extra: number, fn: () => T): T {
+  const release = new Event();
+  const threads = Array.from(
+    { length: extra },
+    () => new Thread({ target: idle, args: [release] }),
+  );
+  for (const t of threads) t.start();
+  try {
+    return fn();
+  } finally {
+    release.set();
+    for (const t of threads) t.join();
+  }
+}
+
+if (import.meta.main && Deno.args[0] === "memory") {
+  // Alone in a fresh process: freed memory would hide what threads cost.
+  console.log(JSON.stringify({ idle_thread_kib: idleThreadKib(100) }));
+} else if (import.meta.main && Deno.args[0] === "bare") {
+  console.log(JSON.stringify({ bare_worker_kib: bareWorkerKib(100) }));
+  Deno.exit(0);
+} else if (import.meta.main) {
+  startJoin(50); // warm the pool
+  const cores = navigator.hardwareConcurrency;
+  const out: Record<string, number | string> = {
+    runtime: `Deno ${Deno.version.deno}`,
+    lock_ns: lockUncontended(10_000_000) / 10_000_000 * 1e9,
+    rlock_ns: rlockUncontended(5_000_000) / 5_000_000 * 1e9,
+    counter_1: 400_000 / counter(1, 400_000),
+    counter_2: 400_000 / counter(2, 400_000),
+    counter_4: 400_000 / counter(4, 400_000),
+    semaphore_4: 200_000 / semaphore(4, 200_000),
+    event_pingpong: 20_000 / eventPingPong(20_000),
+    condition_pingpong: 20_000 / conditionPingPong(20_000),
+    event_pingpong_parked: crowded(cores, () => 20_000 / eventPingPong(20_000)),
+    condition_pingpong_parked: crowded(
+      cores,
+      () => 20_000 / conditionPingPong(20_000),
+    ),
+    start_join_us: startJoin(2_000) / 2_000 * 1e6,
+  };
+  setThreadPoolSize(0);
+  out.start_join_cold_us = startJoin(20) / 20 * 1e6;
+  setThreadPoolSize(8);
+  console.log(JSON.stringify(out));
+}
