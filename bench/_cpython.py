@@ -186,8 +186,8 @@ def main():
         "semaphore_4": 200_000 / semaphore(4, 200_000),
         "event_pingpong": 20_000 / event_ping_pong(20_000),
         "condition_pingpong": 20_000 / condition_ping_pong(20_000),
-        "event_pingpong_parked": crowded(lambda: 20_000 / event_ping_pong(20_000)),
-        "condition_pingpong_parked": crowded(lambda: 20_000 / condition_ping_pong(20_000)),
+        "event_pingpong_parked": crowded(lambda: 200 / event_ping_pong(200)),
+        "condition_pingpong_parked": crowded(lambda: 200 / condition_ping_pong(200)),
         "start_join_us": start_join(2_000) / 2_000 * 1e6,
     }
     print(json.dumps(out))

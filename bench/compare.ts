@@ -186,9 +186,8 @@ function median(values: number[]): number | undefined {
 function format(value: number | undefined, unit: string): string {
   if (value === undefined) return "—";
   if (unit === "ops/s" || unit === "round trips/s") {
-    return value >= 1e6
-      ? `${(value / 1e6).toFixed(2)}M`
-      : `${(value / 1e3).toFixed(1)}k`;
+    if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+    return value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(0);
   }
   if (unit === "KiB") {
     return value >= 1024
