@@ -1,6 +1,6 @@
 // The bench:compare workloads that the npm `multithreading` package has a
 // primitive for; prints one JSON object. Its tasks run on its own worker pool.
-import { move, Mutex, Semaphore, spawn } from "npm:multithreading@0.3.52";
+import { move, Mutex, Semaphore, spawn } from "multithreading";
 
 /** Waits until `cell[1]` reaches `n` (every task is ready). */
 function awaitReady(cell: Int32Array, n: number): void {

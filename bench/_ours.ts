@@ -50,18 +50,18 @@ function bareWorkerKib(n: number): number {
   return (after - before) / n;
 }
 
-/** Runs `fn` with `extra` threads alive and idle, so threads outnumber cores. */
+/** Runs `fn` while `extra` threads keep every core busy: threads outnumber cores. */
 function crowded<T>(extra: number, fn: () => T): T {
-  const release = new Event();
+  const stop = new Int32Array(new SharedArrayBuffer(4));
   const threads = Array.from(
     { length: extra },
-    () => new Thread({ target: idle, args: [release] }),
+    () => new Thread({ target: busy, args: [stop] }),
   );
   for (const t of threads) t.start();
   try {
     return fn();
   } finally {
-    release.set();
+    Atomics.store(stop, 0, 1);
     for (const t of threads) t.join();
   }
 }
