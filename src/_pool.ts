@@ -23,7 +23,7 @@ import { runtime } from "./_runtime.ts";
 import type { Payload } from "./_runtime.ts";
 import { extractSabs, restoreSabs } from "./_marshal.ts";
 import { fetch, stash } from "./_relay.ts";
-import { describeValue } from "./_validate.ts";
+import { checkInteger } from "./_validate.ts";
 import { spinWhile } from "./_futex.ts";
 
 /** A thread to run: its registry slot and generation, and its code. */
@@ -62,14 +62,7 @@ function limit(): number {
  * ```
  */
 export function setThreadPoolSize(size: number): void {
-  if (typeof size !== "number" || Number.isNaN(size)) {
-    throw new TypeError(`size must be a number, got ${describeValue(size)}`);
-  }
-  if (!Number.isInteger(size) || size < 0 || size > POOL_MAX) {
-    throw new RangeError(
-      `size must be an integer from 0 to ${POOL_MAX}, got ${size}`,
-    );
-  }
+  checkInteger(size, "size", 0, POOL_MAX);
   Atomics.store(words(), H_POOL_LIMIT, size + 1);
 }
 

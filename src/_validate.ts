@@ -18,13 +18,45 @@ export interface AsyncAcquireOptions extends AcquireOptions {
   signal?: AbortSignal;
 }
 
-function checkNumber(value: unknown, what: string): number {
+/** Checks that `value` is a number (not NaN): a TypeError otherwise. */
+export function checkNumber(value: unknown, what: string): number {
   if (typeof value !== "number" || Number.isNaN(value)) {
     throw new TypeError(
       `${what} must be a number, got ${describeValue(value)}`,
     );
   }
   return value;
+}
+
+/** Checks an integer argument from `min` to `max`. */
+export function checkInteger(
+  value: unknown,
+  what: string,
+  min: number,
+  max = 0x7fffffff,
+): number {
+  checkNumber(value, what);
+  if (
+    !Number.isInteger(value) || (value as number) < min ||
+    (value as number) > max
+  ) {
+    throw new RangeError(
+      `${what} must be an integer from ${min} to ${max}, got ${value}`,
+    );
+  }
+  return value as number;
+}
+
+/** Checks that optional options are an object. */
+export function checkOptions<T>(options: T): T {
+  if (
+    options !== undefined && (typeof options !== "object" || options === null)
+  ) {
+    throw new TypeError(
+      `options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  return options;
 }
 
 /** Names a value's type for error messages. */
@@ -79,12 +111,8 @@ export function acquireTimeout(
   options: AcquireOptions | undefined,
   lenient = false,
 ): number {
+  checkOptions(options);
   if (options === undefined) return Infinity;
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `options must be an object, got ${describeValue(options)}`,
-    );
-  }
   const blocking = options.blocking ?? true;
   if (typeof blocking !== "boolean") {
     throw new TypeError(

@@ -4,7 +4,13 @@
  * @module
  */
 import { BrokenBarrierError } from "./errors.ts";
-import { deadlineOf, describeValue, lenientTimeout } from "./_validate.ts";
+import {
+  checkInteger,
+  checkOptions,
+  deadlineOf,
+  describeValue,
+  lenientTimeout,
+} from "./_validate.ts";
 import { BARRIER_COUNT, BARRIER_STATE, BARRIER_WORDS } from "./_layout.ts";
 import { decode, encode, registerShareable, words } from "./_marshal.ts";
 import {
@@ -96,23 +102,8 @@ export class Barrier {
       this.#actionRef = adopt.action;
       return;
     }
-    if (typeof parties !== "number" || Number.isNaN(parties)) {
-      throw new TypeError(
-        `parties must be a number, got ${describeValue(parties)}`,
-      );
-    }
-    if (!Number.isInteger(parties) || parties < 1 || parties > 0x7fffffff) {
-      throw new RangeError(
-        `parties must be a positive integer, got ${parties}`,
-      );
-    }
-    if (
-      options !== undefined && (typeof options !== "object" || options === null)
-    ) {
-      throw new TypeError(
-        `options must be an object, got ${describeValue(options)}`,
-      );
-    }
+    checkInteger(parties, "parties", 1);
+    checkOptions(options);
     const action = options?.action;
     if (action !== undefined && typeof action !== "function") {
       throw new TypeError(

@@ -9,9 +9,9 @@ import {
   type AcquireOptions,
   acquireTimeout,
   type AsyncAcquireOptions,
+  checkOptions,
   checkSignal,
   deadlineOf,
-  describeValue,
 } from "./_validate.ts";
 import { lockWord, lockWordAsync, tryLockWord, unlockWord } from "./_mutex.ts";
 import {
@@ -33,13 +33,9 @@ export interface HoldAsyncOptions {
 }
 
 function checkHoldOptions(options: unknown): AbortSignal | undefined {
-  if (options === undefined) return undefined;
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `options must be an object, got ${describeValue(options)}`,
-    );
-  }
-  return checkSignal((options as HoldAsyncOptions).signal);
+  return checkSignal(
+    checkOptions(options as HoldAsyncOptions | undefined)?.signal,
+  );
 }
 
 let lockWords!: (lock: Lock) => Int32Array;

@@ -11,6 +11,8 @@ import {
   type AcquireOptions,
   acquireTimeout,
   type AsyncAcquireOptions,
+  checkInteger,
+  checkOptions,
   checkSignal,
   deadlineOf,
   describeValue,
@@ -250,38 +252,14 @@ export class Queue<T = unknown> {
       this.#kind = adopt.kind;
       this.#compareRef = adopt.compare;
     } else {
-      if (typeof maxsize !== "number" || Number.isNaN(maxsize)) {
-        throw new TypeError(
-          `maxsize must be a number, got ${describeValue(maxsize)}`,
-        );
-      }
-      if (!Number.isInteger(maxsize) || maxsize > 0x7fffffff) {
-        throw new RangeError(`maxsize must be an integer, got ${maxsize}`);
-      }
-      if (
-        options !== undefined &&
-        (typeof options !== "object" || options === null)
-      ) {
-        throw new TypeError(
-          `options must be an object, got ${describeValue(options)}`,
-        );
-      }
-      const maxBytes = options?.maxBytes ?? DEFAULT_BYTES;
-      if (typeof maxBytes !== "number" || Number.isNaN(maxBytes)) {
-        throw new TypeError(
-          `maxBytes must be a number, got ${describeValue(maxBytes)}`,
-        );
-      }
-      if (
-        !Number.isInteger(maxBytes) || maxBytes < BLOCK_BYTES ||
-        maxBytes > 2 ** 30
-      ) {
-        throw new RangeError(
-          `maxBytes must be an integer from ${BLOCK_BYTES} to ${
-            2 ** 30
-          }, got ${maxBytes}`,
-        );
-      }
+      // As in Python, a maxsize of 0 or less means unbounded.
+      checkInteger(maxsize, "maxsize", -0x80000000);
+      const maxBytes = checkInteger(
+        checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
+        "maxBytes",
+        BLOCK_BYTES,
+        2 ** 30,
+      );
       const blocks = Math.floor(maxBytes / BLOCK_BYTES);
       this.#control = new Int32Array(
         new SharedArrayBuffer((Q_INDEX + blocks) * 4),

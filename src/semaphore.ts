@@ -8,30 +8,15 @@ import {
   type AcquireOptions,
   acquireTimeout,
   type AsyncAcquireOptions,
+  checkInteger,
+  checkOptions,
   checkSignal,
   deadlineOf,
-  describeValue,
 } from "./_validate.ts";
 import { spinBudget, spinPause, waitWord, waitWordAsync } from "./_futex.ts";
 import { SEM_INITIAL, SEM_VALUE, SEM_WAITERS, SEM_WORDS } from "./_layout.ts";
 import { adoptWords, registerShareable, words } from "./_marshal.ts";
 import type { HoldAsyncOptions } from "./lock.ts";
-
-const MAX_VALUE = 0x7fffffff;
-
-function checkCount(value: unknown, what: string, min: number): number {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `${what} must be a number, got ${describeValue(value)}`,
-    );
-  }
-  if (!Number.isInteger(value) || value < min || value > MAX_VALUE) {
-    throw new RangeError(
-      `${what} must be an integer from ${min} to ${MAX_VALUE}, got ${value}`,
-    );
-  }
-  return value;
-}
 
 function tryDecrement(w: Int32Array): boolean {
   for (
@@ -78,7 +63,7 @@ export class Semaphore {
     const w = words(SEM_WORDS);
     this.#w = w;
     if (w[SEM_INITIAL] !== 0 || w[SEM_VALUE] !== 0) return; // an adopted handle
-    checkCount(value, "value", 0);
+    checkInteger(value, "value", 0);
     w[SEM_VALUE] = value;
     w[SEM_INITIAL] = value + 1; // + 1: 0 means "not set yet"
   }
@@ -169,7 +154,7 @@ export class Semaphore {
    * @throws {RangeError} If `n` is less than 1 or not an integer.
    */
   release(n = 1): void {
-    checkCount(n, "n", 1);
+    checkInteger(n, "n", 1);
     const w = this.#w;
     Atomics.add(w, SEM_VALUE, n);
     if (Atomics.load(w, SEM_WAITERS) > 0) Atomics.notify(w, SEM_VALUE, n);
@@ -199,14 +184,7 @@ export class Semaphore {
    * @throws {Error} (rejects) The signal's reason when aborted.
    */
   async holdAsync(options?: HoldAsyncOptions): Promise<Disposable> {
-    if (
-      options !== undefined && (typeof options !== "object" || options === null)
-    ) {
-      throw new TypeError(
-        `options must be an object, got ${describeValue(options)}`,
-      );
-    }
-    await this.acquireAsync({ signal: options?.signal });
+    await this.acquireAsync({ signal: checkOptions(options)?.signal });
     return this.#held ??= { [Symbol.dispose]: () => this.release() };
   }
 
@@ -254,7 +232,7 @@ export class BoundedSemaphore extends Semaphore {
    * @throws {TypeError} If `n` is not a number.
    */
   override release(n = 1): void {
-    checkCount(n, "n", 1);
+    checkInteger(n, "n", 1);
     const w = wordsOf(this);
     const initial = w[SEM_INITIAL] - 1;
     for (;;) {

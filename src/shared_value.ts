@@ -6,7 +6,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { ThreadError } from "./errors.ts";
-import { describeValue } from "./_validate.ts";
+import { checkInteger, checkOptions, describeValue } from "./_validate.ts";
 import {
   VALUE_HEADER_BYTES,
   VALUE_LENGTH,
@@ -71,25 +71,12 @@ export class SharedValue<T> {
     let sab = adopting;
     adopting = undefined;
     if (sab === undefined) {
-      if (
-        options !== undefined &&
-        (typeof options !== "object" || options === null)
-      ) {
-        throw new TypeError(
-          `options must be an object, got ${describeValue(options)}`,
-        );
-      }
-      const maxBytes = options?.maxBytes ?? DEFAULT_BYTES;
-      if (typeof maxBytes !== "number" || Number.isNaN(maxBytes)) {
-        throw new TypeError(
-          `maxBytes must be a number, got ${describeValue(maxBytes)}`,
-        );
-      }
-      if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_BYTES) {
-        throw new RangeError(
-          `maxBytes must be an integer from 1 to ${MAX_BYTES}, got ${maxBytes}`,
-        );
-      }
+      const maxBytes = checkInteger(
+        checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
+        "maxBytes",
+        1,
+        MAX_BYTES,
+      );
       const data = toBytes(initial, maxBytes);
       sab = new SharedArrayBuffer(VALUE_HEADER_BYTES + maxBytes);
       this.#w = new Int32Array(sab, 0, VALUE_HEADER_BYTES / 4);

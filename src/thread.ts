@@ -8,6 +8,8 @@
 import { Worker } from "node:worker_threads";
 import { ThreadError } from "./errors.ts";
 import {
+  checkNumber,
+  checkOptions,
   deadlineOf,
   describeValue,
   lenientTimeout,
@@ -150,13 +152,7 @@ export class Thread<A extends unknown[] = unknown[]> {
       this.#modules = [];
       return;
     }
-    if (options === undefined) options = {};
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `options must be an object, got ${describeValue(options)}`,
-      );
-    }
-    const { target, args, module, name, daemon } = options;
+    const { target, args, module, name, daemon } = checkOptions(options) ?? {};
     if (target !== undefined && typeof target !== "function") {
       throw new TypeError(
         `target must be a function, got ${describeValue(target)}`,
@@ -661,9 +657,7 @@ export function getNativeId(): number {
  * ```
  */
 export function sleep(ms: number): void {
-  if (typeof ms !== "number" || Number.isNaN(ms)) {
-    throw new TypeError(`ms must be a number, got ${describeValue(ms)}`);
-  }
+  checkNumber(ms, "ms");
   if (ms < 0) {
     throw new RangeError(`sleep length must be non-negative, got ${ms}`);
   }

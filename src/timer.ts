@@ -6,7 +6,7 @@
  */
 import { _newName, _threadExtra, Thread } from "./thread.ts";
 import { Event } from "./event.ts";
-import { describeValue, TIMEOUT_MAX } from "./_validate.ts";
+import { checkNumber, describeValue, TIMEOUT_MAX } from "./_validate.ts";
 import { markLib } from "./_locate.ts";
 
 interface TimerState {
@@ -47,11 +47,7 @@ export class Timer<A extends unknown[] = unknown[]> extends Thread<A> {
    * @throws {RangeError} An interval above `TIMEOUT_MAX`.
    */
   constructor(interval: number, fn: (...args: A) => unknown, args?: A) {
-    if (typeof interval !== "number" || Number.isNaN(interval)) {
-      throw new TypeError(
-        `interval must be a number, got ${describeValue(interval)}`,
-      );
-    }
+    checkNumber(interval, "interval");
     if (interval > TIMEOUT_MAX) {
       throw new RangeError(`interval is too large: at most ${TIMEOUT_MAX} ms`);
     }
