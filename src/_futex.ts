@@ -15,7 +15,7 @@ const pause: () => void =
   (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
 let header: Int32Array | undefined;
 
-/** How many spins a wait may do now: 0 when threads outnumber cores. */
+/** How many spins a wait may do now: few when runnable threads outnumber cores. */
 export function spinBudget(): number {
   header ??= runtime().registry.words;
   const runnable = Atomics.load(header, H_ALIVE) -

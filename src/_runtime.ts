@@ -36,12 +36,6 @@ export interface Payload {
   extra: unknown;
 }
 
-/** A thread object as the runtime needs to see it. */
-export interface ThreadLike {
-  readonly slot: number;
-  readonly gen: number;
-}
-
 /** The isolate's runtime. */
 export interface Runtime {
   readonly registry: Registry;

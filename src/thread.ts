@@ -482,11 +482,6 @@ function threadAt(slot: number, gen: number): Thread {
   return thread;
 }
 
-/** Internal: the slot and generation of a thread. */
-export function _threadSlot(thread: Thread): [number, number] {
-  return [slotOf(thread), genOf(thread)];
-}
-
 /** Internal: builds the Thread object of the thread this worker runs. */
 export function _adoptCurrent(boot: { slot: number; gen: number }): Thread {
   const thread = threadAt(boot.slot, boot.gen);
