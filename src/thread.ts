@@ -290,12 +290,16 @@ export class Thread<A extends unknown[] = unknown[]> {
     for (const key of Object.keys(this)) {
       fields[key] = (this as Record<string, unknown>)[key];
     }
+    // Classes of instances in the state are looked for from the caller's
+    // stack, captured at most once (and only if some instance needs it).
+    let callers: string[] | undefined;
+    const lazyCallers = (): string[] => callers ??= callerModules();
     return {
       cls: subclass ? describe(cls, modules) : undefined,
       target: this.#target && describe(this.#target, modules),
-      args: encode(this.#args, "args", callerModules),
-      fields: encode(fields, "this", callerModules),
-      extra: encode(this.#extra, "this", callerModules),
+      args: encode(this.#args, "args", lazyCallers),
+      fields: encode(fields, "this", lazyCallers),
+      extra: encode(this.#extra, "this", lazyCallers),
     };
   }
 
