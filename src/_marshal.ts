@@ -4,6 +4,7 @@
 // what cannot cross (functions...) is refused with the path where it was.
 import { type CodeRef, describe, resolve, resolveSync } from "./_locate.ts";
 import { sharedWords } from "./_layout.ts";
+import { deserialize, serialize } from "node:v8";
 
 interface ShareEntry {
   kind: string;
@@ -363,4 +364,31 @@ function walk(
     out[key] = walk((value as Record<string, unknown>)[key], seen, swap);
   }
   return out;
+}
+
+/**
+ * Serializes an encoded tree into bytes for shared memory; its
+ * SharedArrayBuffers are collected in `sabs`, to travel apart (the relay).
+ */
+export function toBytes(tree: unknown, sabs: SharedArrayBuffer[]): Uint8Array {
+  return serialize(extractSabs(tree, sabs));
+}
+
+/**
+ * The tree {@linkcode toBytes} wrote, with its SharedArrayBuffers put back;
+ * without `sabs`, its shared parts become null (enough to compare values).
+ */
+export function fromBytes(
+  bytes: Uint8Array,
+  sabs?: SharedArrayBuffer[],
+): unknown {
+  const tree = deserialize(bytes);
+  if (sabs !== undefined) return restoreSabs(tree, sabs);
+  return walk(tree, new Map(), (value) => {
+    const tag = (value as Record<string, unknown>)[TAG];
+    return Object.getPrototypeOf(value) === Object.prototype &&
+        (tag === "sab" || tag === "share")
+      ? null
+      : undefined;
+  });
 }

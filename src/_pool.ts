@@ -3,7 +3,6 @@
 // compare-exchange and write its job into the entry's mailbox, so a warm start
 // needs no event loop and no new Worker. SharedArrayBuffers of the job go
 // through the relay, like those of queue items.
-import { deserialize, serialize } from "node:v8";
 import {
   H_POOL_LIMIT,
   MAILBOX_OFFSET,
@@ -21,7 +20,7 @@ import {
 } from "./_layout.ts";
 import { runtime } from "./_runtime.ts";
 import type { Payload } from "./_runtime.ts";
-import { extractSabs, restoreSabs } from "./_marshal.ts";
+import { fromBytes, toBytes } from "./_marshal.ts";
 import { fetch, stash } from "./_relay.ts";
 import { checkInteger } from "./_validate.ts";
 import { spinWhile } from "./_futex.ts";
@@ -77,7 +76,7 @@ export function offer(job: Job): boolean {
     if (Atomics.load(w, at) !== P_IDLE) continue;
     if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) continue;
     const sabs: SharedArrayBuffer[] = [];
-    const bytes = serialize(extractSabs(job, sabs));
+    const bytes = toBytes(job, sabs);
     if (bytes.length > POOL_MAILBOX_BYTES) {
       Atomics.store(w, at, P_IDLE);
       return false;
@@ -134,8 +133,6 @@ export function park(): Job | undefined {
   const length = Atomics.load(w, poolWord(ownEntry, P_LENGTH));
   const relayId = Atomics.load(w, poolWord(ownEntry, P_RELAY));
   const start = MAILBOX_OFFSET + ownEntry * POOL_MAILBOX_BYTES;
-  const tree = deserialize(
-    new Uint8Array(w.buffer).slice(start, start + length),
-  );
-  return restoreSabs(tree, relayId === 0 ? [] : fetch(relayId)) as Job;
+  const bytes = new Uint8Array(w.buffer).slice(start, start + length);
+  return fromBytes(bytes, relayId === 0 ? [] : fetch(relayId)) as Job;
 }

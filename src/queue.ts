@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { deserialize, serialize } from "node:v8";
 import {
   type AcquireOptions,
   acquireTimeout,
@@ -34,9 +33,9 @@ import {
 import {
   decode,
   encode,
-  extractSabs,
+  fromBytes,
   registerShareable,
-  restoreSabs,
+  toBytes,
 } from "./_marshal.ts";
 import {
   callerModules,
@@ -323,8 +322,7 @@ export class Queue<T = unknown> {
 
   #pack(item: unknown): Packed {
     const sabs: SharedArrayBuffer[] = [];
-    const tree = extractSabs(encode(item, "item", callerModules), sabs);
-    const bytes = serialize(tree);
+    const bytes = toBytes(encode(item, "item", callerModules), sabs);
     const blocks = Math.ceil((RECORD_HEADER + bytes.length) / BLOCK_DATA);
     const total = this.#store.byteLength / BLOCK_BYTES;
     if (blocks > total) {
@@ -424,8 +422,7 @@ export class Queue<T = unknown> {
 
   /** The value of a queued record, for ordering (shared parts left out). */
   #peek(first: number): unknown {
-    const tree = deserialize(this.#read(first, false).bytes);
-    return decode(opaque(tree));
+    return decode(fromBytes(this.#read(first, false).bytes));
   }
 
   #order(): (a: unknown, b: unknown) => number {
@@ -631,7 +628,8 @@ export class Queue<T = unknown> {
       }
       record = this.#take();
     }
-    return unpack(record, record.relayId === 0 ? [] : fetch(record.relayId));
+    const sabs = record.relayId === 0 ? [] : fetch(record.relayId);
+    return decode(fromBytes(record.bytes, sabs)) as T;
   }
 
   /**
@@ -662,10 +660,7 @@ export class Queue<T = unknown> {
     }
     const sabs = record.relayId === 0 ? [] : await fetchAsync(record.relayId);
     const pending: Promise<unknown>[] = [];
-    const item = decode(
-      restoreSabs(deserialize(record.bytes), sabs),
-      pending,
-    ) as T;
+    const item = decode(fromBytes(record.bytes, sabs), pending) as T;
     await Promise.all(pending);
     return item;
   }
@@ -785,39 +780,6 @@ function kindOf(cls: unknown): number {
     p = Object.getPrototypeOf(p);
   }
   return FIFO;
-}
-
-/** Replaces shared parts by null: enough to order items. */
-function opaque(tree: unknown): unknown {
-  return restoreSabs(tree, []) === undefined
-    ? tree
-    : stripShared(tree, new Map());
-}
-
-function stripShared(value: unknown, seen: Map<object, unknown>): unknown {
-  if (value === null || typeof value !== "object") return value;
-  if (seen.has(value)) return seen.get(value);
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    seen.set(value, out);
-    for (const v of value) out.push(stripShared(v, seen));
-    return out;
-  }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const node = value as Record<string, unknown>;
-  const tag = node["\u0000weft"];
-  if (tag === "sab" || tag === "share") return null;
-  const out: Record<string, unknown> = {};
-  seen.set(value, out);
-  for (const key of Object.keys(node)) out[key] = stripShared(node[key], seen);
-  return out;
-}
-
-function unpack<T>(
-  record: { bytes: Uint8Array },
-  sabs: SharedArrayBuffer[],
-): T {
-  return decode(restoreSabs(deserialize(record.bytes), sabs)) as T;
 }
 
 /**
