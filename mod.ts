@@ -38,6 +38,7 @@ export {
   getIdent,
   getNativeId,
   mainThread,
+  setThreadPoolSize,
   sleep,
   Thread,
   type ThreadOptions,
@@ -63,8 +64,7 @@ export {
   type ExceptHookArgs,
   setExcepthook,
 } from "./src/excepthook.ts";
-export { TIMEOUT_MAX } from "./src/_validate.ts";
-export { setThreadPoolSize } from "./src/_pool.ts";
+export { TIMEOUT_MAX } from "./src/timeout.ts";
 export {
   LifoQueue,
   PriorityQueue,

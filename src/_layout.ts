@@ -1,12 +1,16 @@
-// The one place that fixes how shared memory is laid out: the thread registry
-// shared by every thread, and the words of each primitive.
+// The one place that fixes how shared memory is laid out. Every thread maps
+// one growable SharedArrayBuffer, the heap (see _heap.ts): the registry of
+// threads at its start, then blocks that the allocator hands out, one per
+// primitive. A reference to a block ("ref") is the Int32 word index of its
+// payload, the same number in every thread, so a primitive crosses threads
+// as a number: no SharedArrayBuffer needs to be posted.
 
 /** Threads alive at once, main included. */
 export const MAX_THREADS = 1024;
 /** UTF-8 bytes of a thread name. */
 export const NAME_BYTES = 1020;
 /** UTF-8 bytes of the excepthook's description. */
-export const HOOK_BYTES = 256 * 1024;
+export const HOOK_BYTES = 64 * 1024;
 
 // Registry header words.
 export const H_NAME_COUNTER = 0; // last N handed out for "Thread-N"
@@ -19,53 +23,132 @@ export const H_ATTACH_COUNTER = 6; // last relay attachment id handed out
 export const H_ALIVE = 7; // alive threads, main included: spinning pays only with free cores
 export const H_POOL_LIMIT = 8; // how many finished workers may stay parked for reuse
 export const H_PARKED = 9; // alive threads asleep in a wait: they need no core
-export const HEADER_WORDS = 16;
+export const H_BUMP = 10; // the allocator's first never-used word
+export const H_GROW_LOCK = 11; // held while the heap grows
+export const H_SPAWN_BELL = 12; // bumped when a spawn request is queued for main
+export const H_MAIN_PARKED = 13; // word main sleeps on in a blocking wait, 0: none
+export const H_WORKER_COUNTER = 14; // last worker id handed out
+export const H_SPARE_WANTED = 15; // 1: a thread took the last idle worker
+export const H_BOOTING = 16; // spare workers created and not yet parked
+export const H_IDLE_BELL = 17; // bumped whenever a worker parks idle
+export const H_CLASS_LOCKS = 32; // a spin lock per size class
+export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
+export const HEADER_WORDS = 128;
 
 // Per-thread slot words.
-export const S_STATE = 0; // FREE, ALIVE
-export const S_GEN = 1; // bumped when the thread ends: joiners wait on it
-export const S_IDENT = 2;
-export const S_NATIVE_ID = 3;
-export const S_DAEMON = 4;
-export const S_STARTED = 5; // 1 once run() is about to be called
-export const S_NAME_SEQ = 6; // seqlock of the name
-export const S_NAME_LEN = 7;
-export const S_RELAY = 8; // bumped by the relay after each reply to the thread
-export const SLOT_WORDS = 9;
+export const S_STATE = 0; // gen << 2 | FREE, ALIVE or ENDING: one word, so no ABA
+export const S_IDENT = 1;
+export const S_NATIVE_ID = 2;
+export const S_DAEMON = 3;
+export const S_STARTED = 4; // 1 once run() is about to be called
+export const S_NAME_SEQ = 5; // seqlock of the name
+export const S_NAME_LEN = 6;
+export const S_RELAY = 7; // bumped by the relay after each reply to the thread
+export const S_SLEEP = 8; // never changes: sleep() sleeps on it
+export const S_FAILURE = 9; // ref of the encoded error that stopped start(), 0: none
+export const SLOT_WORDS = 10;
 
 export const FREE = 0;
 export const ALIVE = 1;
+/** Ended: joiners are released and it is gone from enumerate(); not yet reusable. */
+export const ENDING = 2;
+
+/** The state word of a slot: its generation and its state. */
+export function slotState(gen: number, state: number): number {
+  return ((gen << 2) | state) | 0;
+}
 
 export const SLOTS_OFFSET = HEADER_WORDS * 4;
 export const NAMES_OFFSET = SLOTS_OFFSET + MAX_THREADS * SLOT_WORDS * 4;
 export const HOOK_OFFSET = NAMES_OFFSET + MAX_THREADS * NAME_BYTES;
 
-// The pool of parked workers: an entry a worker, each with a mailbox that a
-// starting thread writes its job into (see _pool.ts).
+// The pool of parked workers (see _workers.ts): an entry per worker. A
+// starting thread writes the ref of its job (a block holding the encoded
+// thread) into an idle entry.
 export const POOL_MAX = 64;
-export const POOL_MAILBOX_BYTES = 16 * 1024;
 export const P_STATE = 0; // P_FREE, P_IDLE, P_CLAIMED, P_READY, P_BUSY
-export const P_LENGTH = 1; // bytes of the job in the mailbox
-export const P_RELAY = 2; // relay id of the job's SharedArrayBuffers (0: none)
-export const POOL_WORDS = 4;
+export const P_JOB = 1; // ref of the job block
+export const P_WORKER = 2; // id of the worker parked there
+export const POOL_WORDS = 3;
 export const P_FREE = 0; // no worker
 export const P_IDLE = 1; // a worker parked, waiting for a job
 export const P_CLAIMED = 2; // a starter is writing a job
 export const P_READY = 3; // a job waits for the worker
 export const P_BUSY = 4; // the worker runs a thread
 export const POOL_OFFSET = HOOK_OFFSET + HOOK_BYTES;
-export const MAILBOX_OFFSET = POOL_OFFSET + POOL_MAX * POOL_WORDS * 4;
-export const REGISTRY_BYTES = MAILBOX_OFFSET + POOL_MAX * POOL_MAILBOX_BYTES;
 
-/** The word index of field `field` of pool entry `entry` in the registry. */
+// Spawn requests: a thread other than main that needs a new worker asks main
+// to create it (Deno starts a worker created inside a worker ~500 ms late).
+export const SPAWN_MAX = 256;
+export const R_STATE = 0; // R_FREE, R_FILLING, R_QUEUED, R_TAKEN, R_CANCELLED
+export const R_JOB = 1; // ref of the job block
+export const SPAWN_WORDS = 2;
+export const R_FREE = 0;
+export const R_FILLING = 1;
+export const R_QUEUED = 2;
+export const R_TAKEN = 3; // main took it and is creating the worker
+export const R_CANCELLED = 4; // the requester gave up and spawns on its own
+export const SPAWN_OFFSET = POOL_OFFSET + POOL_MAX * POOL_WORDS * 4;
+
+/** Bytes of the registry (a multiple of 8); blocks start after it. */
+export const REGISTRY_BYTES =
+  Math.ceil((SPAWN_OFFSET + SPAWN_MAX * SPAWN_WORDS * 4) / 8) * 8;
+
+/** The word index of field `field` of pool entry `entry`. */
 export function poolWord(entry: number, field: number): number {
   return POOL_OFFSET / 4 + entry * POOL_WORDS + field;
 }
 
-/** The word index of field `field` of slot `slot` in the registry's Int32Array. */
+/** The word index of field `field` of spawn request `request`. */
+export function spawnWord(request: number, field: number): number {
+  return SPAWN_OFFSET / 4 + request * SPAWN_WORDS + field;
+}
+
+/** The word index of field `field` of slot `slot`. */
 export function slotWord(slot: number, field: number): number {
   return HEADER_WORDS + slot * SLOT_WORDS + field;
 }
+
+// A worker's cell: what main needs to know when the worker exits.
+export const W_SLOT = 0; // slot of the thread it runs, -1: none
+export const W_GEN = 1;
+export const W_ENTRY = 2; // pool entry it parks in, -1: none
+export const CELL_WORDS = 3;
+
+// A job: a thread to run, encoded (see thread.ts), and where its shared
+// buffers travel.
+export const J_SLOT = 0;
+export const J_GEN = 1;
+export const J_LENGTH = 2; // bytes of the encoded thread, after the header
+export const J_SABS = 3; // J_NO_SABS, J_DIRECT (main's port) or a relay id
+export const J_HEADER_WORDS = 4;
+export const J_NO_SABS = 0;
+export const J_DIRECT = -1;
+
+// Blocks: two header words before the payload. Sizes are powers of two from
+// 16 bytes (class 0) up; a free block's first payload word links the next.
+export const BLOCK_HEADER_WORDS = 2;
+export const B_INFO = -2; // size class | kind << 8 | FREE_BIT
+export const B_REFS = -1; // references to a primitive's block, across threads
+export const FREE_BIT = 1 << 30;
+export const MIN_CLASS_BYTES = 16;
+export const CLASSES = 27; // 16 B .. 1 GiB
+
+// Kinds of blocks: what a ref points at, for the handle that rebuilds it.
+export const K_RAW = 0; // plain storage owned by another block
+export const K_LOCK = 1;
+export const K_RLOCK = 2;
+export const K_EVENT = 3;
+export const K_CONDITION = 4;
+export const K_SEMAPHORE = 5;
+export const K_BOUNDED_SEMAPHORE = 6;
+export const K_BARRIER = 7;
+export const K_SHARED_VALUE = 8;
+export const K_QUEUE = 9;
+export const K_SIMPLE_QUEUE = 10;
+export const K_LIFO_QUEUE = 11;
+export const K_PRIORITY_QUEUE = 12;
+export const KINDS = 16;
 
 // Lock: one futex word. 0 unlocked, 1 locked, 2 locked and contended.
 export const LOCK_WORDS = 1;
@@ -81,20 +164,21 @@ export const EVENT_STATE = 0;
 export const EVENT_WAITERS = 1;
 export const EVENT_WORDS = 2;
 
-/** A fresh zeroed Int32Array over shared memory. */
-export function sharedWords(words: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(words * 4));
-}
-
-// Condition: a FIFO of waiter entries, all changed only under the lock.
-// Each waiter sleeps on its own entry word, so notify(n) wakes exactly n.
-export const COND_CAPACITY = 1024; // waiters at once
-export const COND_HEAD = 0; // queue index of the oldest waiter
-export const COND_LENGTH = 1; // waiters queued
-export const COND_QUEUE = 2; // COND_CAPACITY entry numbers, a ring
-export const COND_ENTRIES = COND_QUEUE + COND_CAPACITY; // COND_CAPACITY words
-export const COND_WORDS = COND_ENTRIES + COND_CAPACITY;
-export const ENTRY_FREE = 0;
+// Condition: the kind and ref of its lock, then a FIFO of waiter nodes, a
+// doubly linked list of blocks, all changed only under the lock. Each waiter
+// sleeps on its own node's state word, so notify(n) wakes exactly n, and
+// there is no limit on waiters but memory.
+export const COND_LOCK_KIND = 0;
+export const COND_LOCK_REF = 1;
+export const COND_HEAD = 2; // ref of the oldest waiter's node, 0: none
+export const COND_TAIL = 3;
+export const COND_COUNT = 4; // nodes linked
+export const COND_WORDS = 5;
+export const N_STATE = 0;
+export const N_NEXT = 1;
+export const N_PREV = 2;
+export const N_LINKED = 3; // 1 while in the list
+export const NODE_WORDS = 4;
 export const ENTRY_WAITING = 1; // queued, spinning
 export const ENTRY_NOTIFIED = 2;
 export const ENTRY_CANCELLED = 3; // timed out or aborted
@@ -106,30 +190,58 @@ export const SEM_WAITERS = 1;
 export const SEM_INITIAL = 2;
 export const SEM_WORDS = 3;
 
-// Barrier: Python's _state and _count (guarded by the barrier's Condition).
+// Barrier: Python's _state and _count (guarded by the barrier's Condition),
+// the parties, the default timeout, the ref of its Condition and of its
+// action's description (0: none).
 export const BARRIER_STATE = 0; // 0 filling, 1 draining, -1 resetting, -2 broken
 export const BARRIER_COUNT = 1;
-export const BARRIER_WORDS = 2;
+export const BARRIER_PARTIES = 2;
+export const BARRIER_COND = 3;
+export const BARRIER_ACTION = 4;
+export const BARRIER_TIMEOUT = 6; // a float64 at words 6-7: Infinity for none
+export const BARRIER_WORDS = 8;
 
-// SharedValue: a mutex word, its owner's ident, the byte length; then bytes.
+// SharedValue: a mutex word, its owner's ident, the byte length, the
+// capacity, the ref of the block holding the encoded value.
 export const VALUE_LOCK = 0;
 export const VALUE_OWNER = 1;
 export const VALUE_LENGTH = 2;
-export const VALUE_HEADER_BYTES = 12;
+export const VALUE_CAPACITY = 3;
+export const VALUE_DATA = 4;
+export const VALUE_WORDS = 5;
 
-// Queue: control words, then an index of records (a ring for FIFO, a stack
-// for LIFO, a binary heap for priority), all changed under the queue's lock.
-// Records live in a separate store of BLOCK_BYTES blocks chained by their
-// first word; a record's first block starts with its length and relay id.
-export const Q_MAXSIZE = 0;
-export const Q_COUNT = 1; // items queued
-export const Q_UNFINISHED = 2; // put() minus taskDone()
-export const Q_SHUTDOWN = 3; // 1 after shutdown()
-export const Q_HEAD = 4; // FIFO: index position of the oldest record
-export const Q_FREE = 5; // first free block, -1 if none
-export const Q_BUMP = 6; // blocks never used start here
-export const Q_FREE_BLOCKS = 7; // blocks free, counting never-used ones
-export const Q_INDEX = 8;
-export const BLOCK_BYTES = 64;
-export const BLOCK_DATA = BLOCK_BYTES - 4;
-export const RECORD_HEADER = 8; // byte length, relay id (0: none)
+// Queue: its lock, its state, the waits (each an eventcount: a sequence word
+// bumped for waiters, the waiters registered under the lock, and those of
+// them asleep, so that nobody notifies while waiters only spin), then its
+// index of records (a ring, a stack or a binary heap, see _ring.ts...).
+export const Q_LOCK = 0;
+export const Q_ORDER = 1; // FIFO, LIFO or PRIORITY
+export const Q_MAXSIZE = 2; // 0: unbounded
+export const Q_UNFINISHED = 3; // put() minus taskDone()
+export const Q_SHUTDOWN = 4; // 1 after shutdown()
+export const Q_BYTES = 5; // bytes of the records queued
+export const Q_MAX_BYTES = 6; // bound of Q_BYTES, 0: none
+export const Q_COMPARE = 7; // ref of the comparator's description, 0: none
+export const Q_GETTERS = 8; // eventcount of get(): seq, registered, asleep
+export const Q_PUTTERS = 11; // of put() on a full queue
+export const Q_JOINERS = 14; // of join()
+export const Q_INDEX = 17; // the index: INDEX_WORDS
+export const INDEX_REF = 0; // ref of the block of record refs
+export const INDEX_CAPACITY = 1; // refs it holds
+export const INDEX_HEAD = 2; // ring: position of the oldest
+export const INDEX_COUNT = 3;
+export const INDEX_WORDS = 4;
+export const Q_WORDS = Q_INDEX + INDEX_WORDS;
+export const EC_SEQ = 0;
+export const EC_REGISTERED = 1;
+export const EC_ASLEEP = 2;
+export const FIFO = 0;
+export const LIFO = 1;
+export const PRIORITY = 2;
+// SimpleQueue: the ref of the Queue it wraps.
+export const SIMPLE_QUEUE = 0;
+export const SIMPLE_WORDS = 1;
+// A record: an encoded item, its byte length, and its relay id (0: none).
+export const REC_LENGTH = 0;
+export const REC_RELAY = 1;
+export const REC_HEADER_WORDS = 2;

@@ -3,6 +3,7 @@
 // an argument) travels as a description: its name, its source, and the modules
 // it may be exported from. The receiving thread imports those modules (their
 // top level runs there, as in Python) and picks the export with that source.
+import { freeNames, SAFE_GLOBALS } from "./_free_names.ts";
 
 /** Where a function or class can be found again. */
 export interface CodeRef {
@@ -22,9 +23,11 @@ export interface Located {
   inline: boolean;
 }
 
+type Constructor = abstract new (...args: never[]) => unknown;
+
 const LIB_DIR = new URL(".", import.meta.url).href;
 const LIB_MOD = new URL("../mod.ts", import.meta.url).href;
-const FRAME = /((?:file|https?|jsr|npm):[^\s()]+?):\d+:\d+/g;
+const FRAME = /((?:file|https?|jsr|npm|data):[^\s()]+?):\d+:\d+/g;
 
 /**
  * The modules on the current call stack outside this library, innermost
@@ -45,10 +48,12 @@ export function callerModules(): string[] {
 }
 
 const libNames = new WeakMap<object, string>();
+const libValues = new Map<string, object>();
 
 /** Marks one of this library's exports, so that it is found by name. */
 export function markLib(value: object, name: string): void {
   libNames.set(value, name);
+  libValues.set(name, value);
 }
 
 const described = new WeakMap<object, CodeRef>();
@@ -72,6 +77,34 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** The key that tells classes apart across threads: name and source. */
+export function classKey(ref: CodeRef): string {
+  return ref.lib ?? `${ref.name}\u0000${ref.source}`;
+}
+
+/** Classes this thread has met, by key: found at once when they come back. */
+const classes = new Map<string, Constructor>();
+const classModules = new WeakMap<object, string[]>();
+
+/**
+ * Describes a class whose instance crosses threads, and remembers it here so
+ * that instances coming back find this very class. `modules` (asked for once
+ * per class) are where it may be exported.
+ */
+export function describeClass(
+  cls: Constructor,
+  modules: string[] | (() => string[]),
+): CodeRef {
+  let where = classModules.get(cls);
+  if (where === undefined) {
+    where = typeof modules === "function" ? modules() : modules;
+    classModules.set(cls, where);
+  }
+  const ref = describe(cls as unknown as () => unknown, where);
+  classes.set(classKey(ref), cls);
+  return ref;
+}
+
 let libScope: Record<string, unknown> = {};
 
 /** Gives inline copies this library's exports as their scope. */
@@ -81,17 +114,15 @@ export function setLibScope(scope: Record<string, unknown>): void {
 
 const found = new Map<string, Promise<Located>>();
 const foundSync = new Map<string, Located>();
-
-function keyOf(ref: CodeRef): string {
-  return ref.lib ?? `${ref.name}\u0000${ref.source}`;
-}
+/** Namespaces of the modules this thread imported to find code. */
+const namespaces = new Map<string, Record<string, unknown>>();
 
 /** Finds `ref` in this thread, importing its candidate modules as needed. */
 export function resolve(ref: CodeRef): Promise<Located> {
-  const key = keyOf(ref);
+  const key = classKey(ref);
   let pending = found.get(key);
   if (pending === undefined) {
-    pending = search(ref);
+    pending = search(ref, true);
     found.set(key, pending);
     pending.then((located) => foundSync.set(key, located), () => {});
   }
@@ -99,33 +130,71 @@ export function resolve(ref: CodeRef): Promise<Located> {
 }
 
 /**
- * Finds `ref` without waiting: from what this thread already resolved, or
- * (when `inline`) as an inline copy. Undefined when neither is possible.
+ * Finds `ref` without waiting: from what this thread already resolved or
+ * imported, or as an inline copy.
+ *
+ * @throws {TypeError} When it cannot be found that way.
  */
-export function resolveSync(ref: CodeRef, inline = true): Located | undefined {
-  const key = keyOf(ref);
+export function resolveSync(ref: CodeRef): Located {
+  const key = classKey(ref);
   const known = foundSync.get(key);
   if (known !== undefined) return known;
   if (ref.lib !== undefined) return fromLib(ref);
-  if (!inline) return undefined;
-  try {
-    const located = { fn: inlineCopy(ref.source), inline: true };
-    foundSync.set(key, located);
-    return located;
-  } catch {
-    return undefined;
-  }
+  const exported = fromNamespaces(ref);
+  const located = exported !== undefined
+    ? { fn: exported, inline: false }
+    : { fn: inlineCopy(ref), inline: true };
+  foundSync.set(key, located);
+  return located;
+}
+
+/**
+ * The class `ref` names, if this thread has it already: one it described or
+ * resolved before, or an export of a module it imported. Never an inline copy:
+ * an instance must be of the very class this thread's modules define.
+ */
+export function resolveClassSync(ref: CodeRef): Constructor | undefined {
+  const key = classKey(ref);
+  const known = classes.get(key);
+  if (known !== undefined) return known;
+  if (ref.lib !== undefined) return fromLib(ref).fn as unknown as Constructor;
+  const exported = fromNamespaces(ref) as unknown as Constructor | undefined;
+  if (exported !== undefined) classes.set(key, exported);
+  return exported;
+}
+
+/** The class `ref` names, importing the modules the sender named if needed. */
+export async function resolveClass(ref: CodeRef): Promise<Constructor> {
+  const now = resolveClassSync(ref);
+  if (now !== undefined) return now;
+  const located = await search(ref, false);
+  const cls = located.fn as unknown as Constructor;
+  classes.set(classKey(ref), cls);
+  return cls;
 }
 
 function fromLib(ref: CodeRef): Located {
-  const fn = libScope[ref.lib!];
+  const fn = libValues.get(ref.lib!);
   if (typeof fn !== "function") {
     throw new TypeError(`@weft/threading has no export named ${ref.lib}`);
   }
   return { fn: fn as Located["fn"], inline: false };
 }
 
-async function search(ref: CodeRef): Promise<Located> {
+function fromNamespaces(ref: CodeRef): Located["fn"] | undefined {
+  for (const url of ref.modules) {
+    const ns = namespaces.get(url);
+    const fn = ns && pick(ns, ref);
+    if (fn !== undefined) return fn;
+  }
+  for (const ns of namespaces.values()) {
+    const fn = pick(ns, ref);
+    if (fn !== undefined) return fn;
+  }
+  return undefined;
+}
+
+async function search(ref: CodeRef, inline: boolean): Promise<Located> {
   if (ref.lib !== undefined) return fromLib(ref);
   const visited = new Set<string>();
   let frontier = ref.modules;
@@ -148,11 +217,8 @@ async function search(ref: CodeRef): Promise<Located> {
     }
     frontier = next;
   }
-  try {
-    return { fn: inlineCopy(ref.source), inline: true };
-  } catch {
-    throw new TypeError(notFound(ref));
-  }
+  if (!inline) throw new TypeError(notFound(ref));
+  return { fn: inlineCopy(ref), inline: true };
 }
 
 /** The message for a function that cannot be found in the thread. */
@@ -170,8 +236,18 @@ async function tryImport(
   url: string,
 ): Promise<Record<string, unknown> | undefined> {
   try {
-    return await import(url);
-  } catch {
+    const ns = await import(url);
+    namespaces.set(url, ns);
+    return ns;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new TypeError(
+        `Cannot load ${url} in the new thread: ${error.message}. ` +
+          `Run with --allow-read (-R) for local modules` +
+          (url.startsWith("http") ? ` or --allow-import for remote ones` : ""),
+        { cause: error },
+      );
+    }
     return undefined;
   }
 }
@@ -247,8 +323,30 @@ function staticImports(url: string, text: string): string[] {
 
 const METHOD = /^(async\s+)?(\*\s*)?([A-Za-z_$][\w$]*)\s*\(/;
 
-/** Evaluates a function's source on its own, with this library in scope. */
-function inlineCopy(source: string): Located["fn"] {
+/**
+ * Evaluates a function's source on its own, with this library in scope, if
+ * it reads no name besides its own, the language's globals and this
+ * library's exports: anything else would silently mean something else here.
+ */
+function inlineCopy(ref: CodeRef): Located["fn"] {
+  const source = ref.source;
+  if (source.endsWith("{ [native code] }")) throw new TypeError(notFound(ref));
+  const outside = [...freeNames(source)].filter((name) =>
+    !SAFE_GLOBALS.has(name) && !Object.hasOwn(libScope, name)
+  );
+  if (outside.length > 0) {
+    throw new TypeError(
+      `"${ref.name || "(anonymous)"}" cannot run in the new thread: it is ` +
+        `not exported from ${
+          ref.modules.join(", ") || "any module on the caller's stack"
+        }, and it uses ${
+          outside.map((n) => `"${n}"`).join(", ")
+        }, which would not be the same there (only its parameters and ` +
+        `locals, JavaScript's globals and this library's exports are). ` +
+        `Export the function from its module, or pass ` +
+        `${outside.length > 1 ? "those values" : "the value"} in args.`,
+    );
+  }
   const names = Object.keys(libScope);
   const values = names.map((name) => libScope[name]);
   const build = (expr: string): Located["fn"] =>
@@ -258,11 +356,16 @@ function inlineCopy(source: string): Located["fn"] {
   } catch (error) {
     // A method (`run() {...}`) is no expression; as a function it is.
     const method = METHOD.exec(source);
-    if (!(error instanceof SyntaxError) || method === null) throw error;
-    return build(
-      `${method[1] ?? ""}function${method[2] ? "*" : ""} ${method[3]}${
-        source.slice(method[0].length - 1)
-      }`,
-    );
+    if (!(error instanceof SyntaxError)) throw error;
+    if (method === null) throw new TypeError(notFound(ref));
+    try {
+      return build(
+        `${method[1] ?? ""}function${method[2] ? "*" : ""} ${method[3]}${
+          source.slice(method[0].length - 1)
+        }`,
+      );
+    } catch {
+      throw new TypeError(notFound(ref));
+    }
   }
 }

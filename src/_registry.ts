@@ -1,8 +1,9 @@
-// The thread registry: one SharedArrayBuffer that every thread maps, so that
+// The thread registry, at the start of the heap that every thread maps: so
 // names, idents, liveness and the process's non-daemon count are the same
 // answer in every thread.
 import {
   ALIVE,
+  ENDING,
   FREE,
   H_ALIVE,
   H_HOOK_LEN,
@@ -18,15 +19,17 @@ import {
   NAMES_OFFSET,
   REGISTRY_BYTES,
   S_DAEMON,
-  S_GEN,
+  S_FAILURE,
   S_IDENT,
   S_NAME_LEN,
   S_NAME_SEQ,
   S_NATIVE_ID,
   S_STARTED,
   S_STATE,
+  slotState,
   slotWord,
 } from "./_layout.ts";
+import { heapBuffer } from "./_heap.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -39,20 +42,24 @@ export interface SlotInit {
 
 /** A view of the registry. */
 export class Registry {
-  readonly sab: SharedArrayBuffer;
   readonly words: Int32Array;
   readonly #bytes: Uint8Array;
-  readonly #nameCache: { seq: number; gen: number; name: string }[] = [];
+  readonly #nameCache: { seq: number; state: number; name: string }[] = [];
 
-  constructor(sab?: SharedArrayBuffer) {
-    this.sab = sab ?? new SharedArrayBuffer(REGISTRY_BYTES);
-    this.words = new Int32Array(this.sab);
-    this.#bytes = new Uint8Array(this.sab);
+  constructor() {
+    const sab = heapBuffer();
+    this.words = new Int32Array(sab, 0, REGISTRY_BYTES >> 2);
+    this.#bytes = new Uint8Array(sab, 0, REGISTRY_BYTES);
   }
 
   /** The value of slot field `field`. */
   load(slot: number, field: number): number {
     return Atomics.load(this.words, slotWord(slot, field));
+  }
+
+  /** The generation of `slot`: its threads are told apart by it. */
+  gen(slot: number): number {
+    return this.load(slot, S_STATE) >>> 2;
   }
 
   /**
@@ -63,8 +70,12 @@ export class Registry {
     const w = this.words;
     for (let slot = 0; slot < MAX_THREADS; slot++) {
       const at = slotWord(slot, S_STATE);
-      if (Atomics.load(w, at) !== FREE) continue;
-      if (Atomics.compareExchange(w, at, FREE, ALIVE) !== FREE) continue;
+      const state = Atomics.load(w, at);
+      if ((state & 3) !== FREE) continue;
+      const gen = state >>> 2;
+      if (
+        Atomics.compareExchange(w, at, state, slotState(gen, ALIVE)) !== state
+      ) continue;
       const ident = Atomics.add(w, H_IDENT, 1) + 1;
       Atomics.store(w, slotWord(slot, S_IDENT), ident);
       Atomics.store(
@@ -74,6 +85,7 @@ export class Registry {
       );
       Atomics.store(w, slotWord(slot, S_DAEMON), init.daemon ? 1 : 0);
       Atomics.store(w, slotWord(slot, S_STARTED), 0);
+      Atomics.store(w, slotWord(slot, S_FAILURE), 0);
       this.writeName(slot, init.name);
       if (!init.daemon && !main) this.#addNonDaemon(1);
       Atomics.add(w, H_ALIVE, 1);
@@ -83,22 +95,38 @@ export class Registry {
   }
 
   /**
-   * Marks the thread in `slot` (of generation `gen`) as ended, once: frees the
-   * slot and wakes its joiners. Returns false if it had already ended.
+   * Ends the thread in `slot` (of generation `gen`), once: it leaves
+   * enumerate() and its joiners are woken in one step, then the slot is
+   * freed, unless `keep` (then {@linkcode Registry.release} frees it).
+   * Returns false if it had already ended.
    */
-  finish(slot: number, gen: number): boolean {
+  finish(slot: number, gen: number, keep = false): boolean {
     const w = this.words;
-    const at = slotWord(slot, S_GEN);
-    if (Atomics.compareExchange(w, at, gen, gen + 1) !== gen) return false;
+    const at = slotWord(slot, S_STATE);
+    const alive = slotState(gen, ALIVE);
+    if (
+      Atomics.compareExchange(w, at, alive, slotState(gen, ENDING)) !== alive
+    ) return false;
     const daemon = Atomics.load(w, slotWord(slot, S_DAEMON)) === 1;
     // A start() still waiting for this thread must not wait forever.
-    Atomics.store(w, slotWord(slot, S_STARTED), 1);
-    Atomics.notify(w, slotWord(slot, S_STARTED));
-    Atomics.store(w, slotWord(slot, S_STATE), FREE);
-    Atomics.sub(w, H_ALIVE, 1);
+    if (Atomics.compareExchange(w, slotWord(slot, S_STARTED), 0, 1) === 0) {
+      Atomics.notify(w, slotWord(slot, S_STARTED));
+    }
     Atomics.notify(w, at);
+    Atomics.sub(w, H_ALIVE, 1);
     if (!daemon) this.#addNonDaemon(-1);
+    if (!keep) this.release(slot, gen);
     return true;
+  }
+
+  /** Frees the slot of an ended thread for reuse. */
+  release(slot: number, gen: number): void {
+    Atomics.compareExchange(
+      this.words,
+      slotWord(slot, S_STATE),
+      slotState(gen, ENDING),
+      slotState((gen + 1) & 0x3fffffff, FREE),
+    );
   }
 
   #addNonDaemon(delta: number): void {
@@ -108,7 +136,7 @@ export class Registry {
 
   /** Whether the thread `slot`/`gen` is alive. */
   isAlive(slot: number, gen: number): boolean {
-    return this.load(slot, S_GEN) === gen && this.load(slot, S_STATE) === ALIVE;
+    return this.load(slot, S_STATE) === slotState(gen, ALIVE);
   }
 
   /** The next "Thread-N" number. */
@@ -139,19 +167,21 @@ export class Registry {
   /** Reads a thread's name; cached until it changes. */
   readName(slot: number): string {
     const seqAt = slotWord(slot, S_NAME_SEQ);
-    const gen = this.load(slot, S_GEN);
+    const state = this.load(slot, S_STATE);
     for (;;) {
       const seq = Atomics.load(this.words, seqAt);
       if (seq & 1) continue;
       const cached = this.#nameCache[slot];
-      if (cached !== undefined && cached.seq === seq && cached.gen === gen) {
+      if (
+        cached !== undefined && cached.seq === seq && cached.state === state
+      ) {
         return cached.name;
       }
       const len = Atomics.load(this.words, slotWord(slot, S_NAME_LEN));
       const start = NAMES_OFFSET + slot * NAME_BYTES;
       const name = decoder.decode(this.#bytes.slice(start, start + len));
       if (Atomics.load(this.words, seqAt) === seq) {
-        this.#nameCache[slot] = { seq, gen, name };
+        this.#nameCache[slot] = { seq, state, name };
         return name;
       }
     }
@@ -201,7 +231,7 @@ export class Registry {
   aliveSlots(): number[] {
     const out: number[] = [];
     for (let slot = 0; slot < MAX_THREADS; slot++) {
-      if (this.load(slot, S_STATE) === ALIVE) out.push(slot);
+      if ((this.load(slot, S_STATE) & 3) === ALIVE) out.push(slot);
     }
     return out;
   }

@@ -8,9 +8,22 @@ import {
 } from "node:worker_threads";
 import { H_ATTACH_COUNTER, S_RELAY, slotWord } from "./_layout.ts";
 import { runtime } from "./_runtime.ts";
-import { waitWord, waitWordAsync } from "./_futex.ts";
+import { heapBuffer } from "./_heap.ts";
+import { waitWord, waitWordAsync } from "./_wait.ts";
 
-const RELAY_URL = new URL("./_relay_worker.ts", import.meta.url);
+/**
+ * The URL to start a worker of module `url` with. node:worker_threads takes
+ * only file: and data: URLs; a data: module can import the library from
+ * wherever it came from (https:, so jsr: too).
+ */
+export function workerEntry(url: URL): URL {
+  if (url.protocol === "file:") return url;
+  return new URL(
+    `data:text/javascript,import ${
+      encodeURIComponent(JSON.stringify(url.href))
+    };`,
+  );
+}
 
 let port: MessagePort | undefined;
 const received = new Map<number, SharedArrayBuffer[]>();
@@ -23,10 +36,13 @@ function relayPort(): MessagePort {
     port = rt.boot.relay;
   } else {
     const channel = new MessageChannel();
-    const relay = new Worker(RELAY_URL, {
-      workerData: { registry: rt.registry.sab, port: channel.port1 },
-      transferList: [channel.port1],
-    });
+    const relay = new Worker(
+      workerEntry(new URL("./_relay_worker.ts", import.meta.url)),
+      {
+        workerData: { heap: heapBuffer(), port: channel.port1 },
+        transferList: [channel.port1],
+      },
+    );
     relay.unref();
     port = channel.port2;
   }
@@ -57,7 +73,7 @@ export function drop(id: number): void {
 
 function request(id: number): { words: Int32Array; at: number } {
   const rt = runtime();
-  const slot = rt.boot?.slot ?? rt.mainSlot;
+  const slot = rt.slot;
   relayPort().postMessage({ type: "get", id, slot });
   return { words: rt.registry.words, at: slotWord(slot, S_RELAY) };
 }
@@ -80,7 +96,7 @@ function take(id: number): SharedArrayBuffer[] | undefined {
 }
 
 /** Fetches what was stashed under `id`, blocking the calling thread. */
-export function fetch(id: number): SharedArrayBuffer[] {
+export function fetchRelayed(id: number): SharedArrayBuffer[] {
   const { words, at } = request(id);
   for (;;) {
     const seen = Atomics.load(words, at);
@@ -93,7 +109,9 @@ export function fetch(id: number): SharedArrayBuffer[] {
 }
 
 /** Fetches what was stashed under `id` without blocking the event loop. */
-export async function fetchAsync(id: number): Promise<SharedArrayBuffer[]> {
+export async function fetchRelayedAsync(
+  id: number,
+): Promise<SharedArrayBuffer[]> {
   const { words, at } = request(id);
   for (;;) {
     const seen = Atomics.load(words, at);

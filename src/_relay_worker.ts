@@ -2,10 +2,10 @@
 // of queue items until the thread that takes the item asks for them. Items
 // themselves travel through shared memory; SABs cannot be written into bytes.
 import { type MessagePort, workerData } from "node:worker_threads";
-import { S_RELAY, slotWord } from "./_layout.ts";
+import { REGISTRY_BYTES, S_RELAY, slotWord } from "./_layout.ts";
 
 interface Init {
-  registry: SharedArrayBuffer;
+  heap: SharedArrayBuffer;
   port: MessagePort;
 }
 
@@ -15,8 +15,8 @@ type Message =
   | { type: "get"; id: number; slot: number }
   | { type: "drop"; id: number };
 
-const { registry, port } = workerData as Init;
-const words = new Int32Array(registry);
+const { heap, port } = workerData as Init;
+const words = new Int32Array(heap, 0, REGISTRY_BYTES >> 2);
 const stored = new Map<number, SharedArrayBuffer[]>();
 const waiting = new Map<number, { port: MessagePort; slot: number }>();
 

@@ -1,51 +1,26 @@
 // Per-isolate state: the registry this isolate shares, which thread it runs,
-// and (in the isolate that created the registry) the guard that keeps the
-// process alive while non-daemon threads run.
-import {
-  isMainThread,
-  type MessagePort,
-  workerData,
-} from "node:worker_threads";
+// and (in the main thread) the guard that keeps the process alive while
+// non-daemon threads run.
+import { isMainThread, workerData } from "node:worker_threads";
 import { H_NON_DAEMON } from "./_layout.ts";
+import { bootHeap } from "./_heap.ts";
 import { Registry } from "./_registry.ts";
-import type { CodeRef } from "./_locate.ts";
-
-/** What a worker receives when it is started as a thread. */
-export interface Boot {
-  weftRegistry: SharedArrayBuffer;
-  slot: number;
-  gen: number;
-  payload: Payload;
-  /** The thread's port to the relay (see _relay.ts). */
-  relay: MessagePort;
-  /** Whether the worker may park for reuse when its thread ends (see _pool.ts). */
-  pooled: boolean;
-}
-
-/** How the thread's code is found again in the worker. */
-export interface Payload {
-  /** The class to instantiate when the thread is a subclass. */
-  cls?: CodeRef;
-  /** The target, for a plain Thread. */
-  target?: CodeRef;
-  /** Encoded arguments of the target. */
-  args: unknown;
-  /** Encoded own fields of the thread object. */
-  fields: unknown;
-  /** Encoded extra state of the library's own Thread subclasses. */
-  extra: unknown;
-}
+import type { Boot } from "./_workers.ts";
 
 /** The isolate's runtime. */
 export interface Runtime {
   readonly registry: Registry;
-  /** Set when this isolate runs threads started by this module: the current one's. */
-  boot: Boot | undefined;
+  /** Set in a worker this library started. */
+  readonly boot: Boot | undefined;
+  /** The registry slot of the thread running in this isolate now. */
+  slot: number;
+  /** Its generation. */
+  gen: number;
   /** The Thread object of the code running in this isolate. */
   current: unknown;
   /** Thread objects this isolate knows, by slot, for identity. */
   readonly known: Map<number, unknown>;
-  /** Workers started from this isolate and not yet exited. */
+  /** Workers started from this isolate (not main) and not yet exited. */
   children: number;
   /** Called when `children` drops to 0. */
   onNoChildren: (() => void) | undefined;
@@ -55,14 +30,11 @@ export interface Runtime {
 
 const KEY = Symbol.for("@weft/threading/runtime");
 
-function isBoot(data: unknown): data is Boot {
-  return typeof data === "object" && data !== null &&
-    (data as Boot).weftRegistry instanceof SharedArrayBuffer;
-}
-
 function create(): Runtime {
-  const boot = !isMainThread && isBoot(workerData) ? workerData : undefined;
-  const registry = new Registry(boot?.weftRegistry);
+  const boot = !isMainThread && bootHeap(workerData) !== undefined
+    ? workerData as Boot
+    : undefined;
+  const registry = new Registry();
   if (boot === undefined) {
     registry.allocate({ name: "MainThread", daemon: false }, true);
     guardProcess(registry);
@@ -70,6 +42,8 @@ function create(): Runtime {
   return {
     registry,
     boot,
+    slot: 0,
+    gen: 0,
     current: undefined,
     known: new Map(),
     children: 0,

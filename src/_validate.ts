@@ -1,8 +1,8 @@
 // Argument checks shared by every blocking call. They return plain numbers so
 // the uncontended paths stay allocation-free.
+import { TIMEOUT_MAX } from "./timeout.ts";
 
-/** The largest timeout accepted anywhere, in ms: setTimeout's own limit. */
-export const TIMEOUT_MAX = 2_147_483_647;
+export { TIMEOUT_MAX };
 
 /** Options of every blocking acquire. */
 export interface AcquireOptions {

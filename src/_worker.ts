@@ -1,73 +1,94 @@
 // The entry of every thread's worker: finds the thread's code, runs it, hands
-// escaping errors to the excepthook, and ends the thread. A worker started by
-// the main thread then parks for reuse (see _pool.ts) and runs the next
-// thread handed to it, fresh: its own ident, ThreadLocals and timers.
+// escaping errors to the excepthook, and ends the thread. The worker then
+// parks for reuse (see _workers.ts) and runs the next thread handed to it,
+// fresh (see _thread_state.ts).
 import * as lib from "../mod.ts";
-import { type Payload, runtime } from "./_runtime.ts";
-import { decode } from "./_marshal.ts";
+import { setImmediate } from "node:timers";
+import { runtime } from "./_runtime.ts";
+import { decodeAsync, encode } from "./_codec.ts";
 import { notFound, resolve, setLibScope } from "./_locate.ts";
 import {
   _adoptCurrent,
+  _failStart,
   _setupThread,
   _signalStarted,
+  type Payload,
   type Thread,
 } from "./thread.ts";
 import { _reportError } from "./excepthook.ts";
-import { type Job, park } from "./_pool.ts";
-import { _resetOwnIdent } from "./lock.ts";
-import { _resetLocals } from "./local.ts";
+import { freeJob, type Job, leavePool, park, readJob } from "./_workers.ts";
+import { beginThread, trackTimers } from "./_thread_state.ts";
+import { releaseAll } from "./_handles.ts";
+import { alloc, bytesAt, heap, wordsAt } from "./_heap.ts";
+import { CELL_WORDS, K_RAW, W_GEN, W_SLOT } from "./_layout.ts";
 
 setLibScope(lib as unknown as Record<string, unknown>);
 const rt = runtime();
-const first = rt.boot!;
+const boot = rt.boot!;
+const cell = wordsAt(boot.cell, CELL_WORDS);
 const current = (): Thread => rt.current as Thread;
+/** Reports still being handled by the excepthook: the thread ends after them. */
+const reports = new Set<Promise<void>>();
+
+function report(error: unknown): void {
+  const done = _reportError(error, current());
+  reports.add(done);
+  done.finally(() => reports.delete(done));
+}
 
 addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  void _reportError(event.reason, current());
+  report(event.reason);
 });
 addEventListener("error", (event) => {
   event.preventDefault();
-  void _reportError(event.error, current());
+  report(event.error);
 });
+trackTimers();
 
-// Timers a thread leaves behind end with it, as they would with its worker.
-type TimerId = ReturnType<typeof setTimeout>;
-const timers = new Set<TimerId>();
-const { setTimeout, setInterval, clearTimeout, clearInterval } = globalThis;
-const track = (id: TimerId): TimerId => (timers.add(id), id);
-Object.assign(globalThis, {
-  setTimeout: (...args: Parameters<typeof setTimeout>) =>
-    track(setTimeout(...args)),
-  setInterval: (...args: Parameters<typeof setInterval>) =>
-    track(setInterval(...args)),
-  clearTimeout: (id?: TimerId) => {
-    if (id !== undefined) timers.delete(id);
-    clearTimeout(id);
-  },
-  clearInterval: (id?: TimerId) => {
-    if (id !== undefined) timers.delete(id);
-    clearInterval(id);
-  },
-});
+/** The thread running now ends, exactly once, and so does its worker. */
+function endWorker(): void {
+  const slot = Atomics.exchange(cell, W_SLOT, -1);
+  if (slot >= 0) rt.registry.finish(slot, Atomics.load(cell, W_GEN));
+  leavePool();
+  releaseAll();
+}
+
+// A thread that exits its worker (Deno.exit, process.exit, close) ends as a
+// thread that returns: its joiners return and the process goes on.
+const exit = Deno.exit;
+Deno.exit = (code?: number): never => {
+  endWorker();
+  return exit(code);
+};
+const processExit = process.exit;
+process.exit = ((code?: number) => {
+  endWorker();
+  return processExit.call(process, code);
+}) as typeof process.exit;
+const close = (globalThis as unknown as { close(): void }).close;
+(globalThis as unknown as { close(): void }).close = () => {
+  endWorker();
+  close();
+};
 
 /** Finds the thread's code and state; true when it runs an inline copy. */
 async function prepare(thread: Thread, payload: Payload): Promise<boolean> {
-  const pending: Promise<unknown>[] = [];
   const cls = payload.cls && await resolve(payload.cls);
   const target = payload.target && await resolve(payload.target);
-  const args = decode(payload.args, pending) as unknown[];
-  const fields = decode(payload.fields, pending) as Record<string, unknown>;
-  const extra = decode(payload.extra, pending) as Record<string, unknown>;
-  await Promise.all(pending);
   if (cls) {
     if (!(cls.fn.prototype instanceof lib.Thread)) {
       throw new TypeError(notFound(payload.cls!));
     }
     Object.setPrototypeOf(thread, cls.fn.prototype);
   }
-  _setupThread(thread, target ? target.fn : undefined, args, extra);
-  Object.assign(thread, fields);
+  _setupThread(
+    thread,
+    target ? target.fn : undefined,
+    payload.args,
+    payload.extra,
+  );
+  Object.assign(thread, payload.this);
   return (cls || target || { inline: false }).inline;
 }
 
@@ -82,35 +103,64 @@ function hint(error: unknown, payload: Payload): unknown {
   return error;
 }
 
+/** Writes the error that keeps a thread from starting, for its start(). */
+function failure(error: unknown): number {
+  const { bytes } = encode(error, "error", () => []);
+  const ref = alloc(4 + bytes.length, K_RAW);
+  heap().i32[ref] = bytes.length;
+  bytesAt(ref + 1, bytes.length).set(bytes);
+  return ref;
+}
+
+/** A turn of the event loop: Deno reports unhandled rejections before it. */
+function turn(): Promise<void> {
+  return new Promise((done) => setImmediate(done));
+}
+
 async function runThread(job: Job): Promise<void> {
-  rt.boot = { ...first, ...job };
-  _resetOwnIdent();
-  const thread = _adoptCurrent(job);
-  _resetLocals();
+  const { slot, gen, bytes } = readJob(job.ref);
+  rt.slot = slot;
+  rt.gen = gen;
+  Atomics.store(cell, W_GEN, gen);
+  Atomics.store(cell, W_SLOT, slot);
+  beginThread();
+  const thread = _adoptCurrent(slot, gen);
+  let payload: Payload;
   let inline: boolean;
   try {
-    inline = await prepare(thread, job.payload);
+    try {
+      payload = await decodeAsync(bytes, job.sabs) as Payload;
+    } finally {
+      freeJob(job.ref);
+    }
+    inline = await prepare(thread, payload);
   } catch (error) {
-    _signalStarted(thread);
-    await _reportError(error, thread);
+    _failStart(thread, failure(error));
     return;
   }
   _signalStarted(thread);
   try {
     await thread.run();
   } catch (error) {
-    await _reportError(inline ? hint(error, job.payload) : error, thread);
+    report(inline ? hint(error, payload) : error);
   }
+  await turn();
+  while (reports.size > 0) await Promise.all(reports);
 }
 
-for (let job: Job | undefined = first; job !== undefined;) {
+// A spare starts with no job: it parks at once.
+let job: Job | undefined = boot.job === 0
+  ? park(boot)
+  : { ref: boot.job, sabs: boot.sabs };
+while (job !== undefined) {
   await runThread(job);
-  for (const id of timers) clearTimeout(id);
-  timers.clear();
-  rt.registry.finish(job.slot, job.gen);
-  job = first.pooled ? park() : undefined;
+  const slot = Atomics.exchange(cell, W_SLOT, -1);
+  rt.registry.finish(slot, Atomics.load(cell, W_GEN));
+  job = boot.pooled ? park(boot) : undefined;
 }
 if (rt.children > 0) {
   await new Promise<void>((done) => rt.onNoChildren = done);
 }
-(globalThis as unknown as { close(): void }).close();
+leavePool();
+releaseAll();
+close();

@@ -11,13 +11,34 @@ import {
   describeValue,
   lenientTimeout,
 } from "./_validate.ts";
-import { BARRIER_COUNT, BARRIER_STATE, BARRIER_WORDS } from "./_layout.ts";
-import { decode, encode, registerShareable, words } from "./_marshal.ts";
+import {
+  BARRIER_ACTION,
+  BARRIER_COND,
+  BARRIER_COUNT,
+  BARRIER_PARTIES,
+  BARRIER_STATE,
+  BARRIER_TIMEOUT,
+  BARRIER_WORDS,
+  K_BARRIER,
+  K_CONDITION,
+  K_RAW,
+} from "./_layout.ts";
+import {
+  adopt,
+  adoption,
+  create,
+  defineKind,
+  release,
+  retain,
+  shareOf,
+  track,
+} from "./_handles.ts";
+import { alloc, bytesAt, free, heap, wordsAt } from "./_heap.ts";
+import { decode, encode } from "./_codec.ts";
 import {
   callerModules,
   type CodeRef,
   describe,
-  notFound,
   resolve,
   resolveSync,
 } from "./_locate.ts";
@@ -40,14 +61,18 @@ const DRAINING = 1;
 const RESETTING = -1;
 const BROKEN = -2;
 
-interface Adopt {
-  w: Int32Array;
-  cond: Condition;
-  parties: number;
-  timeout: number;
-  action: CodeRef | undefined;
+/** Stores the description of a barrier's action in a block of its own. */
+function storeAction(ref: CodeRef): number {
+  const { bytes } = encode(ref, "action", () => []);
+  const block = alloc(4 + bytes.length, K_RAW);
+  heap().i32[block] = bytes.length;
+  bytesAt(block + 1, bytes.length).set(bytes);
+  return block;
 }
-let adopting: Adopt | undefined;
+
+function loadAction(block: number): CodeRef {
+  return decode(bytesAt(block + 1, heap().i32[block]), [], false) as CodeRef;
+}
 
 /**
  * A meeting point for a fixed number of threads: each `wait()` blocks until
@@ -75,6 +100,7 @@ let adopting: Adopt | undefined;
  * ```
  */
 export class Barrier {
+  #ref: number;
   #w: Int32Array;
   #cond: Condition;
   #parties: number;
@@ -92,47 +118,53 @@ export class Barrier {
    * `TIMEOUT_MAX`.
    */
   constructor(parties: number, options?: BarrierOptions) {
-    const adopt = adopting;
-    adopting = undefined;
-    if (adopt !== undefined) {
-      this.#w = adopt.w;
-      this.#cond = adopt.cond;
-      this.#parties = adopt.parties;
-      this.#timeout = adopt.timeout;
-      this.#actionRef = adopt.action;
-      return;
+    let ref = adoption();
+    if (ref !== 0) {
+      const w = wordsAt(ref, BARRIER_WORDS);
+      this.#cond = adopt(K_CONDITION, w[BARRIER_COND]) as Condition;
+      this.#actionRef = w[BARRIER_ACTION] === 0
+        ? undefined
+        : loadAction(w[BARRIER_ACTION]);
+    } else {
+      checkInteger(parties, "parties", 1);
+      checkOptions(options);
+      const action = options?.action;
+      if (action !== undefined && typeof action !== "function") {
+        throw new TypeError(
+          `action must be a function, got ${describeValue(action)}`,
+        );
+      }
+      const timeout = lenientTimeout(options?.timeout);
+      this.#action = action;
+      this.#actionRef = action && describe(action, callerModules());
+      this.#cond = new Condition(new Lock());
+      ref = create(K_BARRIER, BARRIER_WORDS * 4);
+      const w = wordsAt(ref, BARRIER_WORDS);
+      w[BARRIER_PARTIES] = parties;
+      const cond = shareOf(this.#cond)!.ref;
+      retain(cond);
+      w[BARRIER_COND] = cond;
+      if (this.#actionRef) w[BARRIER_ACTION] = storeAction(this.#actionRef);
+      heap().f64[(ref + BARRIER_TIMEOUT) >> 1] = timeout;
     }
-    checkInteger(parties, "parties", 1);
-    checkOptions(options);
-    const action = options?.action;
-    if (action !== undefined && typeof action !== "function") {
-      throw new TypeError(
-        `action must be a function, got ${describeValue(action)}`,
-      );
-    }
-    this.#timeout = lenientTimeout(options?.timeout);
-    this.#parties = parties;
-    this.#action = action;
-    this.#actionRef = action && describe(action, callerModules());
-    this.#w = words(BARRIER_WORDS);
-    this.#cond = new Condition(new Lock());
+    this.#ref = ref;
+    this.#w = wordsAt(ref, BARRIER_WORDS);
+    this.#parties = this.#w[BARRIER_PARTIES];
+    this.#timeout = heap().f64[(ref + BARRIER_TIMEOUT) >> 1];
+    track(this, ref);
   }
 
   static {
-    registerShareable("Barrier", Barrier, (b) => ({
-      w: b.#w,
-      cond: encode(b.#cond, "barrier", []),
-      parties: b.#parties,
-      timeout: b.#timeout,
-      action: b.#actionRef,
-    }), (state, pending) => {
-      const s = state as Omit<Adopt, "cond"> & { cond: unknown };
+    defineKind(K_BARRIER, Barrier, (b) => b.#ref, {
+      destroy: (ref) => {
+        const w = heap().i32;
+        release(w[ref + BARRIER_COND]);
+        if (w[ref + BARRIER_ACTION] !== 0) free(w[ref + BARRIER_ACTION]);
+      },
       // The action runs in whichever thread arrives last: find it in advance.
-      if (s.action !== undefined && pending !== undefined) {
-        pending.push(resolve(s.action));
-      }
-      adopting = { ...s, cond: decode(s.cond) as Condition };
-      return new Barrier(0);
+      prepare: (b, async) => {
+        if (b.#actionRef !== undefined) async.push(resolve(b.#actionRef));
+      },
     });
   }
 
@@ -246,9 +278,7 @@ export class Barrier {
 
   #runAction(): void {
     if (this.#action === undefined && this.#actionRef !== undefined) {
-      const located = resolveSync(this.#actionRef);
-      if (located === undefined) throw new TypeError(notFound(this.#actionRef));
-      this.#action = located.fn as () => unknown;
+      this.#action = resolveSync(this.#actionRef).fn as () => unknown;
     }
     this.#action?.();
   }

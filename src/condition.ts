@@ -11,21 +11,37 @@ import {
   describeValue,
   lenientTimeout,
 } from "./_validate.ts";
-import { spinWhile, waitWord, waitWordAsync } from "./_futex.ts";
+import { spinWhile, waitWord, waitWordAsync } from "./_wait.ts";
 import {
-  COND_CAPACITY,
-  COND_ENTRIES,
+  COND_COUNT,
   COND_HEAD,
-  COND_LENGTH,
-  COND_QUEUE,
+  COND_LOCK_KIND,
+  COND_LOCK_REF,
+  COND_TAIL,
   COND_WORDS,
   ENTRY_CANCELLED,
-  ENTRY_FREE,
   ENTRY_NOTIFIED,
   ENTRY_PARKED,
   ENTRY_WAITING,
+  K_CONDITION,
+  K_RAW,
+  N_LINKED,
+  N_NEXT,
+  N_PREV,
+  N_STATE,
+  NODE_WORDS,
 } from "./_layout.ts";
-import { decode, encode, registerShareable, words } from "./_marshal.ts";
+import {
+  adopt,
+  adoption,
+  create,
+  defineKind,
+  release,
+  retain,
+  shareOf,
+  track,
+} from "./_handles.ts";
+import { alloc, free, heap, wordsAt } from "./_heap.ts";
 import {
   _acquireRestore,
   _acquireRestoreAsync,
@@ -55,26 +71,25 @@ export function _waitAsync(
 }
 
 /**
- * Moves a queued entry that still waits (spinning or parked) to `to`, once;
+ * Moves a queued node that still waits (spinning or parked) to `to`, once;
  * returns the state it had, so that exactly one of a notifier and a timing-out
  * waiter decides its fate.
  */
-function settle(w: Int32Array, at: number, to: number): number {
+function settle(node: Int32Array, to: number): number {
   for (;;) {
-    const state = Atomics.load(w, at);
+    const state = Atomics.load(node, N_STATE);
     if (state !== ENTRY_WAITING && state !== ENTRY_PARKED) return state;
-    if (Atomics.compareExchange(w, at, state, to) === state) return state;
+    if (Atomics.compareExchange(node, N_STATE, state, to) === state) {
+      return state;
+    }
   }
 }
-
-/** Set while a handle is rebuilt in another thread. */
-let adopting: { w: Int32Array; lock: Lock | RLock } | undefined;
 
 /**
  * A condition variable: threads wait on it until another thread notifies
  * them, while holding its lock around the shared state they look at.
  * `notify(n)` wakes exactly n of the current waiters (the oldest first);
- * a wait returns `false` only on timeout.
+ * a wait returns `false` only on timeout. Any number of threads may wait.
  *
  * @example A producer and a consumer
  * ```ts
@@ -102,9 +117,9 @@ let adopting: { w: Int32Array; lock: Lock | RLock } | undefined;
  * ```
  */
 export class Condition {
+  #ref: number;
   #w: Int32Array;
   #lock: Lock | RLock;
-  #hint = 0;
 
   /**
    * Creates a condition over `lock` (default: a new RLock).
@@ -113,36 +128,40 @@ export class Condition {
    * @throws {TypeError} If `lock` is neither a Lock nor an RLock.
    */
   constructor(lock?: Lock | RLock) {
-    const adopt = adopting;
-    adopting = undefined;
-    if (adopt !== undefined) {
-      this.#w = adopt.w;
-      this.#lock = adopt.lock;
-      return;
+    let ref = adoption();
+    if (ref !== 0) {
+      const w = wordsAt(ref, COND_WORDS);
+      this.#lock = adopt(w[COND_LOCK_KIND], w[COND_LOCK_REF]) as Lock | RLock;
+    } else {
+      if (
+        lock !== undefined && !(lock instanceof Lock) &&
+        !(lock instanceof RLock)
+      ) {
+        throw new TypeError(
+          `lock must be a Lock or an RLock, got ${describeValue(lock)}`,
+        );
+      }
+      this.#lock = lock ?? new RLock();
+      const { kind, ref: lockRef } = shareOf(this.#lock)!;
+      ref = create(K_CONDITION, COND_WORDS * 4);
+      const w = wordsAt(ref, COND_WORDS);
+      w[COND_LOCK_KIND] = kind;
+      w[COND_LOCK_REF] = lockRef;
+      retain(lockRef);
     }
-    if (
-      lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)
-    ) {
-      throw new TypeError(
-        `lock must be a Lock or an RLock, got ${describeValue(lock)}`,
-      );
-    }
-    this.#lock = lock ?? new RLock();
-    this.#w = words(COND_WORDS);
+    this.#ref = ref;
+    this.#w = wordsAt(ref, COND_WORDS);
+    track(this, ref);
   }
 
   static {
     waitAsyncSignal = (c, timeout, signal) =>
       c.#waitAsync(deadlineOf(timeout), signal);
-    registerShareable(
-      "Condition",
+    defineKind(
+      K_CONDITION,
       Condition,
-      (c) => [c.#w, encode(c.#lock, "lock", [])],
-      (state) => {
-        const [w, lock] = state as [Int32Array, unknown];
-        adopting = { w, lock: decode(lock) as Lock | RLock };
-        return new Condition();
-      },
+      (c) => c.#ref,
+      { destroy: (ref) => release(heap().i32[ref + COND_LOCK_REF]) },
     );
   }
 
@@ -218,41 +237,42 @@ export class Condition {
     }
   }
 
-  /** Takes a free entry and queues it; under the lock. */
-  #enqueue(): number {
+  /** Queues a new waiter node at the tail; under the lock. */
+  #enqueue(): Int32Array {
     const w = this.#w;
-    const length = w[COND_LENGTH];
-    if (length >= COND_CAPACITY) {
-      throw new ThreadError(
-        `too many waiters on one Condition (at most ${COND_CAPACITY})`,
-      );
-    }
-    let entry = this.#hint;
-    while (Atomics.load(w, COND_ENTRIES + entry) !== ENTRY_FREE) {
-      entry = (entry + 1) % COND_CAPACITY;
-    }
-    this.#hint = (entry + 1) % COND_CAPACITY;
-    Atomics.store(w, COND_ENTRIES + entry, ENTRY_WAITING);
-    w[COND_QUEUE + (w[COND_HEAD] + length) % COND_CAPACITY] = entry;
-    w[COND_LENGTH] = length + 1;
-    return entry;
+    const ref = alloc(NODE_WORDS * 4, K_RAW);
+    const node = wordsAt(ref, NODE_WORDS);
+    Atomics.store(node, N_STATE, ENTRY_WAITING);
+    node[N_LINKED] = 1;
+    const tail = w[COND_TAIL];
+    node[N_PREV] = tail;
+    if (tail === 0) w[COND_HEAD] = ref;
+    else heap().i32[tail + N_NEXT] = ref;
+    w[COND_TAIL] = ref;
+    w[COND_COUNT]++;
+    return node;
   }
 
-  /** After a wait: unqueues a cancelled entry and frees it; under the lock. */
-  #finish(entry: number): boolean {
+  /** Takes `ref` out of the list; under the lock. */
+  #unlink(ref: number): void {
     const w = this.#w;
-    const notified = Atomics.load(w, COND_ENTRIES + entry) === ENTRY_NOTIFIED;
-    if (!notified) {
-      const head = w[COND_HEAD];
-      const length = w[COND_LENGTH];
-      let kept = 0;
-      for (let i = 0; i < length; i++) {
-        const e = w[COND_QUEUE + (head + i) % COND_CAPACITY];
-        if (e !== entry) w[COND_QUEUE + (head + kept++) % COND_CAPACITY] = e;
-      }
-      w[COND_LENGTH] = kept;
-    }
-    Atomics.store(w, COND_ENTRIES + entry, ENTRY_FREE);
+    const h = heap().i32;
+    const prev = h[ref + N_PREV];
+    const next = h[ref + N_NEXT];
+    if (prev === 0) w[COND_HEAD] = next;
+    else h[prev + N_NEXT] = next;
+    if (next === 0) w[COND_TAIL] = prev;
+    else h[next + N_PREV] = prev;
+    h[ref + N_LINKED] = 0;
+    w[COND_COUNT]--;
+  }
+
+  /** After a wait, under the lock again: whether it was notified; frees the node. */
+  #finish(node: Int32Array): boolean {
+    const ref = node.byteOffset >> 2;
+    const notified = Atomics.load(node, N_STATE) === ENTRY_NOTIFIED;
+    if (node[N_LINKED] === 1) this.#unlink(ref);
+    free(ref);
     return notified;
   }
 
@@ -269,28 +289,26 @@ export class Condition {
   wait(timeout?: number): boolean {
     const deadline = deadlineOf(lenientTimeout(timeout));
     this.#checkOwned("wait");
-    const w = this.#w;
-    const entry = this.#enqueue();
-    const at = COND_ENTRIES + entry;
+    const node = this.#enqueue();
     const saved = _releaseSave(this.#lock);
     try {
       // Spin as WAITING (a notify() then needs no Atomics.notify), then say
       // PARKED before sleeping, so that a notify() from now on wakes us.
       if (
-        !spinWhile(w, at, ENTRY_WAITING) &&
-        Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_PARKED) ===
+        !spinWhile(node, N_STATE, ENTRY_WAITING) &&
+        Atomics.compareExchange(node, N_STATE, ENTRY_WAITING, ENTRY_PARKED) ===
           ENTRY_WAITING
       ) {
-        while (Atomics.load(w, at) === ENTRY_PARKED) {
-          if (!waitWord(w, at, ENTRY_PARKED, deadline, false)) {
-            settle(w, at, ENTRY_CANCELLED);
+        while (Atomics.load(node, N_STATE) === ENTRY_PARKED) {
+          if (!waitWord(node, N_STATE, ENTRY_PARKED, deadline, false)) {
+            settle(node, ENTRY_CANCELLED);
           }
         }
       }
     } finally {
       _acquireRestore(this.#lock, saved);
     }
-    return this.#finish(entry);
+    return this.#finish(node);
   }
 
   /**
@@ -313,27 +331,25 @@ export class Condition {
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
     this.#checkOwned("wait");
-    const w = this.#w;
-    const entry = this.#enqueue();
-    const at = COND_ENTRIES + entry;
+    const node = this.#enqueue();
     const saved = _releaseSave(this.#lock);
     let aborted: { reason: unknown } | undefined;
     try {
-      Atomics.compareExchange(w, at, ENTRY_WAITING, ENTRY_PARKED);
-      while (Atomics.load(w, at) === ENTRY_PARKED) {
+      Atomics.compareExchange(node, N_STATE, ENTRY_WAITING, ENTRY_PARKED);
+      while (Atomics.load(node, N_STATE) === ENTRY_PARKED) {
         if (performance.now() >= deadline) {
-          settle(w, at, ENTRY_CANCELLED);
+          settle(node, ENTRY_CANCELLED);
         } else {
-          await waitWordAsync(w, at, ENTRY_PARKED, deadline, signal);
+          await waitWordAsync(node, N_STATE, ENTRY_PARKED, deadline, signal);
         }
       }
     } catch (reason) {
       aborted = { reason };
-      settle(w, at, ENTRY_CANCELLED);
+      settle(node, ENTRY_CANCELLED);
     } finally {
       await _acquireRestoreAsync(this.#lock, saved);
     }
-    const notified = this.#finish(entry);
+    const notified = this.#finish(node);
     if (aborted === undefined) return notified;
     // A notification this aborted wait received goes to another waiter.
     if (notified) this.notify();
@@ -413,20 +429,17 @@ export class Condition {
     }
     this.#checkOwned("notify");
     const w = this.#w;
-    let head = w[COND_HEAD];
-    let length = w[COND_LENGTH];
-    while (n > 0 && length > 0) {
-      const at = COND_ENTRIES + w[COND_QUEUE + head];
-      head = (head + 1) % COND_CAPACITY;
-      length--;
+    while (n > 0 && w[COND_HEAD] !== 0) {
+      const ref = w[COND_HEAD];
+      this.#unlink(ref);
       // A waiter that timed out meanwhile does not count; one still
-      // spinning needs no Atomics.notify.
-      const was = settle(w, at, ENTRY_NOTIFIED);
-      if (was === ENTRY_PARKED) Atomics.notify(w, at, 1);
+      // spinning needs no Atomics.notify. The waiter frees its node only
+      // once it holds the lock again, so the node outlives this.
+      const node = wordsAt(ref, NODE_WORDS);
+      const was = settle(node, ENTRY_NOTIFIED);
+      if (was === ENTRY_PARKED) Atomics.notify(node, N_STATE, 1);
       if (was === ENTRY_PARKED || was === ENTRY_WAITING) n--;
     }
-    w[COND_HEAD] = head;
-    w[COND_LENGTH] = length;
   }
 
   /**
@@ -444,6 +457,6 @@ export class Condition {
    * @returns The lock and the number of waiters.
    */
   toString(): string {
-    return `<Condition(${this.#lock}, ${Atomics.load(this.#w, COND_LENGTH)})>`;
+    return `<Condition(${this.#lock}, ${Atomics.load(this.#w, COND_COUNT)})>`;
   }
 }

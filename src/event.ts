@@ -4,9 +4,10 @@
  * @module
  */
 import { deadlineOf, lenientTimeout } from "./_validate.ts";
-import { spinWhile, waitWord, waitWordAsync } from "./_futex.ts";
-import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS } from "./_layout.ts";
-import { adoptWords, registerShareable, words } from "./_marshal.ts";
+import { spinWhile, waitWord, waitWordAsync } from "./_wait.ts";
+import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS, K_EVENT } from "./_layout.ts";
+import { adoption, create, defineKind, track } from "./_handles.ts";
+import { wordsAt } from "./_heap.ts";
 
 /**
  * A flag in shared memory: `set()` wakes every thread waiting on it,
@@ -25,20 +26,18 @@ import { adoptWords, registerShareable, words } from "./_marshal.ts";
  * ```
  */
 export class Event {
+  #ref: number;
   #w: Int32Array;
 
   /** Creates an event whose flag is clear. */
   constructor() {
-    this.#w = words(EVENT_WORDS);
+    this.#ref = adoption() || create(K_EVENT, EVENT_WORDS * 4);
+    this.#w = wordsAt(this.#ref, EVENT_WORDS);
+    track(this, this.#ref);
   }
 
   static {
-    registerShareable(
-      "Event",
-      Event,
-      (e) => e.#w,
-      (s) => adoptWords(s, () => new Event()),
-    );
+    defineKind(K_EVENT, Event, (e) => e.#ref);
   }
 
   /**

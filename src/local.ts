@@ -5,44 +5,126 @@
  * @module
  */
 import { runtime } from "./_runtime.ts";
-import { decode, encode, registerShareable } from "./_marshal.ts";
+import { defineExtension } from "./_codec.ts";
 import {
   callerModules,
   type CodeRef,
   describe,
   markLib,
-  resolve,
-  resolveSync,
+  resolveClass,
+  resolveClassSync,
 } from "./_locate.ts";
+import { threadEpoch } from "./_thread_state.ts";
+
+type LocalClass = new (...args: unknown[]) => ThreadLocal;
 
 interface Meta {
   id: number;
+  cls: LocalClass;
   args: unknown[];
   modules: string[];
+  /** The attributes of the thread that runs now, and which thread that is. */
+  epoch: number;
+  data: Record<PropertyKey, unknown> | undefined;
 }
 
 interface LocalState {
   id: number;
   cls: CodeRef;
-  args: unknown;
+  constructorArgs: unknown[];
 }
 
 const metas = new WeakMap<object, Meta>();
-/** This thread's object for each ThreadLocal id. */
-const locals = new Map<number, WeakRef<object>>();
-/** Set while another thread's local is rebuilt here. */
-let adopting: { target: object; meta: Meta } | undefined;
+/** This isolate's local for each ThreadLocal id. */
+const locals = new Map<number, WeakRef<ThreadLocal>>();
+/** Set while a subclass's constructor runs again over an existing local. */
+let reinit: ThreadLocal | undefined;
+
+/**
+ * This thread's attributes of a local; the first touch in a thread runs the
+ * subclass's constructor again (its defaults), with the arguments it got.
+ */
+function dataOf(target: object): Record<PropertyKey, unknown> {
+  const meta = metas.get(target)!;
+  const epoch = threadEpoch();
+  if (meta.epoch === epoch && meta.data !== undefined) return meta.data;
+  const data = Object.create(null) as Record<PropertyKey, unknown>;
+  meta.epoch = epoch;
+  meta.data = data;
+  if (meta.cls !== ThreadLocal) {
+    // A proxy of its own for the constructor: private fields it adds (which
+    // cannot be added twice to one object) land there, not on the local.
+    reinit = new Proxy(target, handler) as ThreadLocal;
+    shells.set(reinit, target);
+    try {
+      Reflect.construct(meta.cls, meta.args);
+    } catch (error) {
+      // As Python's: the next touch in this thread tries again.
+      meta.data = undefined;
+      throw error;
+    } finally {
+      reinit = undefined;
+    }
+  }
+  return data;
+}
+
+function configurable(descriptor: PropertyDescriptor): PropertyDescriptor {
+  return { ...descriptor, configurable: true };
+}
+
+const handler: ProxyHandler<object> = {
+  get(target, key, receiver) {
+    const data = dataOf(target);
+    if (key in data) return Reflect.get(data, key, receiver);
+    return Reflect.get(Object.getPrototypeOf(target), key, receiver);
+  },
+  set(target, key, value, receiver) {
+    const data = dataOf(target);
+    if (!(key in data)) {
+      // A setter of the class runs with the local as `this`.
+      const inherited = Object.getPrototypeOf(target);
+      for (let p = inherited; p !== null; p = Object.getPrototypeOf(p)) {
+        const d = Object.getOwnPropertyDescriptor(p, key);
+        if (d === undefined) continue;
+        if (d.set) return Reflect.apply(d.set, receiver, [value]), true;
+        if (d.get || d.writable === false) return false;
+        break;
+      }
+    }
+    data[key] = value;
+    return true;
+  },
+  has(target, key) {
+    return key in dataOf(target) || key in Object.getPrototypeOf(target);
+  },
+  deleteProperty(target, key) {
+    return delete dataOf(target)[key];
+  },
+  defineProperty(target, key, descriptor) {
+    Object.defineProperty(dataOf(target), key, configurable(descriptor));
+    return true;
+  },
+  getOwnPropertyDescriptor(target, key) {
+    return Object.getOwnPropertyDescriptor(dataOf(target), key);
+  },
+  ownKeys(target) {
+    return Reflect.ownKeys(dataOf(target));
+  },
+};
 
 /**
  * Thread-local data: attributes set on it are seen only by the thread that
  * set them. Passed to another thread, it arrives as the same local with none
- * of the sender's values.
+ * of the sender's values. When a worker is reused, the new thread sees none
+ * of the previous thread's attributes.
  *
  * A subclass passes its constructor arguments to `super(...args)`; in every
- * other thread its constructor runs again, with those arguments, when the
- * local arrives there (so defaults set in the constructor are there in every
- * thread). Like thread targets, the subclass must be exported from an
- * importable module.
+ * other thread its constructor runs again, with those arguments, the first
+ * time that thread touches the local (so defaults set in the constructor are
+ * there in every thread). If it throws there, the touch throws, and the next
+ * touch tries again. Like thread targets, the subclass must be exported from
+ * an importable module. Private (`#`) fields of a subclass are not per thread.
  *
  * @example
  * ```ts
@@ -76,50 +158,58 @@ export class ThreadLocal {
    * other threads.
    */
   constructor(...args: unknown[]) {
-    const adopt = adopting;
-    adopting = undefined;
-    if (adopt !== undefined) {
-      Object.setPrototypeOf(adopt.target, new.target.prototype);
-      metas.set(adopt.target, adopt.meta);
-      return adopt.target as ThreadLocal;
-    }
-    const meta = {
+    const again = reinit;
+    reinit = undefined;
+    if (again !== undefined) return again;
+    const meta: Meta = {
       id: runtime().registry.nextLocalId(),
+      cls: new.target as LocalClass,
       args,
-      modules: callerModules(),
+      modules: new.target === ThreadLocal ? [] : callerModules(),
+      epoch: threadEpoch(),
+      data: Object.create(null),
     };
-    metas.set(this, meta);
-    locals.set(meta.id, new WeakRef(this));
+    return register(this, meta);
   }
 
   static {
-    registerShareable("ThreadLocal", ThreadLocal, (local): LocalState => {
-      const meta = metas.get(local)!;
+    defineExtension(ThreadLocal, (local): LocalState => {
+      const meta = metas.get(shells.get(local)!)!;
       return {
         id: meta.id,
-        cls: describe(Object.getPrototypeOf(local).constructor, meta.modules),
-        args: encode(meta.args, "ThreadLocal arguments", meta.modules),
+        cls: describe(meta.cls as unknown as () => unknown, meta.modules),
+        constructorArgs: meta.args,
       };
-    }, (state, pending) => {
+    }, (state, async) => {
       const s = state as LocalState;
       const known = locals.get(s.id)?.deref();
-      if (known !== undefined) return known as ThreadLocal;
-      const target = {};
-      locals.set(s.id, new WeakRef(target));
-      const args = decode(s.args, pending) as unknown[];
-      const construct = (cls: unknown): void => {
-        adopting = { target, meta: { id: s.id, args, modules: [] } };
-        Reflect.construct(cls as typeof ThreadLocal, args);
+      if (known !== undefined) return known;
+      const meta: Meta = {
+        id: s.id,
+        cls: ThreadLocal,
+        args: s.constructorArgs,
+        modules: s.cls.modules,
+        epoch: -1,
+        data: undefined,
       };
-      const now = resolveSync(s.cls, pending === undefined);
-      if (now !== undefined) construct(now.fn);
-      else {
-        const before = Promise.all([...pending!]);
-        pending!.push(
-          before.then(() => resolve(s.cls)).then(({ fn }) => construct(fn)),
+      const local = register(Object.create(ThreadLocal.prototype), meta);
+      const adoptClass = (cls: LocalClass): void => {
+        meta.cls = cls;
+        Object.setPrototypeOf(shells.get(local)!, cls.prototype);
+      };
+      const now = resolveClassSync(s.cls) as LocalClass | undefined;
+      if (now !== undefined) adoptClass(now);
+      else if (async !== undefined) {
+        async.push(
+          resolveClass(s.cls).then((c) => adoptClass(c as LocalClass)),
+        );
+      } else {
+        throw new TypeError(
+          `Cannot rebuild ThreadLocal subclass ${s.cls.name}: it is not ` +
+            `loaded in this thread; import its module here first`,
         );
       }
-      return target as ThreadLocal;
+      return local;
     });
   }
 
@@ -129,32 +219,22 @@ export class ThreadLocal {
    * @returns The class and the local's id.
    */
   toString(): string {
-    const id = metas.get(this)?.id ?? 0;
-    return `<${Object.getPrototypeOf(this).constructor.name} object at 0x${
-      id.toString(16).padStart(8, "0")
+    const meta = metas.get(shells.get(this) ?? this);
+    return `<${meta?.cls.name ?? "ThreadLocal"} object at 0x${
+      (meta?.id ?? 0).toString(16).padStart(8, "0")
     }>`;
   }
 }
 
-markLib(ThreadLocal, "ThreadLocal");
+/** Each local's proxy target, which carries the class's prototype. */
+const shells = new WeakMap<object, object>();
 
-/**
- * Internal: a reused worker runs a new thread, which must see every local
- * fresh: attributes dropped, a subclass's constructor run again.
- */
-export function _resetLocals(): void {
-  for (const [id, ref] of locals) {
-    const local = ref.deref() as Record<string, unknown> | undefined;
-    const meta = local && metas.get(local);
-    if (local === undefined || meta === undefined) {
-      locals.delete(id);
-      continue;
-    }
-    for (const key of Object.keys(local)) delete local[key];
-    const cls = Object.getPrototypeOf(local).constructor;
-    if (cls !== ThreadLocal) {
-      adopting = { target: local, meta };
-      Reflect.construct(cls, meta.args);
-    }
-  }
+function register(shell: object, meta: Meta): ThreadLocal {
+  metas.set(shell, meta);
+  const local = new Proxy(shell, handler) as ThreadLocal;
+  shells.set(local, shell);
+  locals.set(meta.id, new WeakRef(local));
+  return local;
 }
+
+markLib(ThreadLocal, "ThreadLocal");

@@ -13,15 +13,19 @@ import {
   checkSignal,
   deadlineOf,
 } from "./_validate.ts";
-import { lockWord, lockWordAsync, tryLockWord, unlockWord } from "./_mutex.ts";
+import { lockWord, lockWordAsync, tryLockWord, unlockWord } from "./_wait.ts";
 import {
+  K_LOCK,
+  K_RLOCK,
   LOCK_WORDS,
   RLOCK_COUNT,
   RLOCK_OWNER,
   RLOCK_STATE,
   RLOCK_WORDS,
 } from "./_layout.ts";
-import { adoptWords, registerShareable, words } from "./_marshal.ts";
+import { adoption, create, defineKind, track } from "./_handles.ts";
+import { wordsAt } from "./_heap.ts";
+import { onNewThread } from "./_thread_state.ts";
 import { getIdent } from "./thread.ts";
 
 export type { AcquireOptions, AsyncAcquireOptions } from "./_validate.ts";
@@ -79,16 +83,13 @@ export async function _acquireRestoreAsync(
   if (lock instanceof RLock) rlockWords(lock)[RLOCK_COUNT] = saved;
 }
 
-// The calling thread's ident never changes within an isolate.
+// The calling thread's ident, cached until the worker runs another thread.
 let ownIdent = 0;
+onNewThread(() => ownIdent = 0);
+
 /** Internal: the calling thread's ident, cached. */
 export function _ownIdent(): number {
   return ownIdent || (ownIdent = getIdent());
-}
-
-/** Internal: forgets the cached ident (a reused worker runs a new thread). */
-export function _resetOwnIdent(): void {
-  ownIdent = 0;
 }
 
 /**
@@ -111,21 +112,19 @@ export function _resetOwnIdent(): void {
  * ```
  */
 export class Lock {
+  #ref: number;
   #w: Int32Array;
   #held: Disposable | undefined;
 
   /** Creates an unlocked lock. */
   constructor() {
-    this.#w = words(LOCK_WORDS);
+    this.#ref = adoption() || create(K_LOCK, LOCK_WORDS * 4);
+    this.#w = wordsAt(this.#ref, LOCK_WORDS);
+    track(this, this.#ref);
   }
 
   static {
-    registerShareable(
-      "Lock",
-      Lock,
-      (l) => l.#w,
-      (s) => adoptWords(s, () => new Lock()),
-    );
+    defineKind(K_LOCK, Lock, (l) => l.#ref);
     lockWords = (l) => l.#w;
   }
 
@@ -240,21 +239,19 @@ export class Lock {
  * ```
  */
 export class RLock {
+  #ref: number;
   #w: Int32Array;
   #held: Disposable | undefined;
 
   /** Creates an unlocked re-entrant lock. */
   constructor() {
-    this.#w = words(RLOCK_WORDS);
+    this.#ref = adoption() || create(K_RLOCK, RLOCK_WORDS * 4);
+    this.#w = wordsAt(this.#ref, RLOCK_WORDS);
+    track(this, this.#ref);
   }
 
   static {
-    registerShareable(
-      "RLock",
-      RLock,
-      (l) => l.#w,
-      (s) => adoptWords(s, () => new RLock()),
-    );
+    defineKind(K_RLOCK, RLock, (l) => l.#ref);
     rlockWords = (l) => l.#w;
   }
 

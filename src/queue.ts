@@ -17,37 +17,79 @@ import {
   describeValue,
 } from "./_validate.ts";
 import {
-  BLOCK_BYTES,
-  BLOCK_DATA,
-  Q_BUMP,
-  Q_COUNT,
-  Q_FREE,
-  Q_FREE_BLOCKS,
-  Q_HEAD,
+  EC_ASLEEP,
+  EC_REGISTERED,
+  EC_SEQ,
+  FIFO,
+  INDEX_COUNT,
+  K_LIFO_QUEUE,
+  K_PRIORITY_QUEUE,
+  K_QUEUE,
+  K_RAW,
+  K_SIMPLE_QUEUE,
+  LIFO,
+  PRIORITY,
+  Q_BYTES,
+  Q_COMPARE,
+  Q_GETTERS,
   Q_INDEX,
+  Q_JOINERS,
+  Q_LOCK,
+  Q_MAX_BYTES,
   Q_MAXSIZE,
+  Q_ORDER,
+  Q_PUTTERS,
   Q_SHUTDOWN,
   Q_UNFINISHED,
-  RECORD_HEADER,
+  Q_WORDS,
+  SIMPLE_QUEUE,
+  SIMPLE_WORDS,
 } from "./_layout.ts";
 import {
-  decode,
-  encode,
-  fromBytes,
-  registerShareable,
-  toBytes,
-} from "./_marshal.ts";
+  adopt,
+  adoption,
+  create,
+  defineKind,
+  type KindOptions,
+  release,
+  retain,
+  shareOf,
+  track,
+} from "./_handles.ts";
+import { alloc, bytesAt, free, heap, wordsAt } from "./_heap.ts";
+import { decode, discard, encode, missingClass, notLoaded } from "./_codec.ts";
 import {
   callerModules,
   type CodeRef,
   describe,
-  notFound,
   resolve,
+  resolveClass,
   resolveSync,
 } from "./_locate.ts";
-import { drop, fetch, fetchAsync, stash } from "./_relay.ts";
-import { _waitAsync, Condition } from "./condition.ts";
-import { Lock } from "./lock.ts";
+import { drop, fetchRelayed, fetchRelayedAsync, stash } from "./_relay.ts";
+import {
+  freeRecord,
+  recordBytes,
+  recordRelay,
+  recordSize,
+  writeRecord,
+} from "./_record_store.ts";
+import { ringPeek, ringPush, ringShift } from "./_ring.ts";
+import { stackPeek, stackPop, stackPush } from "./_stack.ts";
+import { heapPeek, heapPop, heapPush } from "./_binary_heap.ts";
+import { count, get, release as releaseIndex } from "./_ref_array.ts";
+import {
+  lockStep,
+  newStep,
+  type Protocol,
+  run,
+  runAsync,
+  type Step,
+  tryLockWord,
+  unlockWord,
+  waitStep,
+  wake,
+} from "./_wait.ts";
 
 /** Raised by a non-blocking or timed-out `get()` on an empty queue. */
 export class QueueEmpty extends Error {
@@ -91,9 +133,10 @@ export class QueueShutDown extends Error {
 /** Options of every queue. */
 export interface QueueOptions {
   /**
-   * Bytes of shared memory for the queued items, serialized (default 1 MiB).
-   * An item that can never fit is a RangeError; one that does not fit now
-   * waits like a put on a full queue.
+   * Most bytes the queued items may take in shared memory, encoded (default:
+   * no bound; the storage grows as items come). An item that can never fit
+   * is a RangeError; one that does not fit now waits like a put on a full
+   * queue.
    */
   maxBytes?: number;
 }
@@ -109,36 +152,40 @@ export interface PriorityQueueOptions<T> extends QueueOptions {
   compare?: (a: T, b: T) => number;
 }
 
-const FIFO = 0;
-const LIFO = 1;
-const PRIORITY = 2;
-const DEFAULT_BYTES = 1 << 20;
+type Order = (a: unknown, b: unknown) => number;
 
-interface State {
-  control: Int32Array;
-  store: SharedArrayBuffer;
-  lock: unknown;
-  notEmpty: unknown;
-  notFull: unknown;
-  allTasksDone: unknown;
-  kind: number;
-  compare: CodeRef | undefined;
+/** Stores the description of a comparator in a block of its own. */
+function storeCompare(ref: CodeRef): number {
+  const { bytes } = encode(ref, "compare", () => []);
+  const block = alloc(4 + bytes.length, K_RAW);
+  heap().i32[block] = bytes.length;
+  bytesAt(block + 1, bytes.length).set(bytes);
+  return block;
 }
 
-let adopting:
-  | (Omit<State, "lock" | "notEmpty" | "notFull" | "allTasksDone"> & {
-    lock: Lock;
-    notEmpty: Condition;
-    notFull: Condition;
-    allTasksDone: Condition;
-  })
-  | undefined;
+function loadCompare(block: number): CodeRef {
+  return decode(bytesAt(block + 1, heap().i32[block]), [], false) as CodeRef;
+}
 
-/** An encoded item, ready to be copied into the store. */
-interface Packed {
-  bytes: Uint8Array;
-  sabs: SharedArrayBuffer[];
-  blocks: number;
+let queueRef: (q: Queue) => number;
+let queueKind: KindOptions<Queue>;
+
+/** Drops a record that will never be taken: its references and buffers. */
+function dropRecord(rec: number): void {
+  discard(recordBytes(rec));
+  const relay = recordRelay(rec);
+  if (relay !== 0) drop(relay);
+  freeRecord(rec);
+}
+
+/** Every record still queued in the block `ref` (it is being destroyed). */
+function destroyQueue(ref: number): void {
+  const w = wordsAt(ref, Q_WORDS);
+  for (let i = count(w, Q_INDEX) - 1; i >= 0; i--) {
+    dropRecord(get(w, Q_INDEX, i));
+  }
+  releaseIndex(w, Q_INDEX);
+  if (w[Q_COMPARE] !== 0) free(w[Q_COMPARE]);
 }
 
 function typeName(v: unknown): string {
@@ -183,10 +230,11 @@ function naturalCompare(a: unknown, b: unknown): number {
  * the number of items (0: unbounded). Items are copied into shared memory by
  * the rules of thread arguments: this module's primitives and typed arrays
  * over SharedArrayBuffers stay shared, instances of exported classes keep
- * their class.
+ * their class. An unbounded queue never blocks a `put()`: its storage grows.
  *
- * A synchronous `get()` rebuilds class instances with classes this thread has
- * already seen (or self-contained ones); `getAsync()` imports whatever it needs.
+ * A synchronous `get()` rebuilds class instances with classes this thread
+ * has loaded; when one is not, it throws a TypeError and the item stays in
+ * the queue. `getAsync()` imports what it needs.
  *
  * @typeParam T The items' type.
  *
@@ -217,317 +265,189 @@ function naturalCompare(a: unknown, b: unknown): number {
  * ```
  */
 export class Queue<T = unknown> {
-  #control: Int32Array;
-  #store: SharedArrayBuffer;
-  #bytes: Uint8Array;
-  #links: Int32Array;
-  #lock: Lock;
-  #notEmpty: Condition;
-  #notFull: Condition;
-  #allTasksDone: Condition;
-  #kind: number;
+  #ref: number;
+  #w: Int32Array;
+  #order: number;
+  // Typed without T, so that every Queue<T> is a Queue<unknown>.
+  #compare: Order | undefined;
   #compareRef: CodeRef | undefined;
-  // Internals are typed without T, so that every Queue<T> is a Queue<unknown>.
-  #compare: ((a: unknown, b: unknown) => number) | undefined;
 
   /**
    * Creates a queue.
    *
    * @param maxsize The most items it holds (0 or negative: unbounded).
-   * @param options The byte capacity.
+   * @param options A bound on the bytes of its items.
    * @throws {TypeError} Wrong types.
    * @throws {RangeError} A non-integer `maxsize` or a bad `maxBytes`.
    */
   constructor(maxsize = 0, options?: QueueOptions) {
-    const adopt = adopting;
-    adopting = undefined;
-    if (adopt !== undefined) {
-      this.#control = adopt.control;
-      this.#store = adopt.store;
-      this.#lock = adopt.lock;
-      this.#notEmpty = adopt.notEmpty;
-      this.#notFull = adopt.notFull;
-      this.#allTasksDone = adopt.allTasksDone;
-      this.#kind = adopt.kind;
-      this.#compareRef = adopt.compare;
+    let ref = adoption();
+    if (ref !== 0) {
+      const block = heap().i32[ref + Q_COMPARE];
+      if (block !== 0) this.#compareRef = loadCompare(block);
     } else {
       // As in Python, a maxsize of 0 or less means unbounded.
       checkInteger(maxsize, "maxsize", -0x80000000);
-      const maxBytes = checkInteger(
-        checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
-        "maxBytes",
-        BLOCK_BYTES,
-        2 ** 30,
-      );
-      const blocks = Math.floor(maxBytes / BLOCK_BYTES);
-      this.#control = new Int32Array(
-        new SharedArrayBuffer((Q_INDEX + blocks) * 4),
-      );
-      this.#control[Q_MAXSIZE] = Math.max(0, maxsize);
-      this.#control[Q_FREE] = -1;
-      this.#control[Q_FREE_BLOCKS] = blocks;
-      this.#store = new SharedArrayBuffer(blocks * BLOCK_BYTES);
-      this.#lock = new Lock();
-      this.#notEmpty = new Condition(this.#lock);
-      this.#notFull = new Condition(this.#lock);
-      this.#allTasksDone = new Condition(this.#lock);
-      this.#kind = kindOf(new.target);
-      const compare = (options as PriorityQueueOptions<T> | undefined)?.compare;
-      if (this.#kind === PRIORITY && compare !== undefined) {
+      const maxBytes = checkOptions(options)?.maxBytes;
+      if (maxBytes !== undefined) {
+        checkInteger(maxBytes, "maxBytes", 1, 0x7fffffff);
+      }
+      const order = orderOf(new.target);
+      const compare = (options as PriorityQueueOptions<T> | undefined)
+        ?.compare;
+      if (order === PRIORITY && compare !== undefined) {
         if (typeof compare !== "function") {
           throw new TypeError(
             `compare must be a function, got ${describeValue(compare)}`,
           );
         }
-        this.#compare = compare as (a: unknown, b: unknown) => number;
+        this.#compare = compare as Order;
         this.#compareRef = describe(compare, callerModules());
       }
+      ref = create(
+        order === LIFO
+          ? K_LIFO_QUEUE
+          : order === PRIORITY
+          ? K_PRIORITY_QUEUE
+          : K_QUEUE,
+        Q_WORDS * 4,
+      );
+      const w = wordsAt(ref, Q_WORDS);
+      w[Q_ORDER] = order;
+      w[Q_MAXSIZE] = Math.max(0, maxsize);
+      w[Q_MAX_BYTES] = maxBytes ?? 0;
+      if (this.#compareRef) w[Q_COMPARE] = storeCompare(this.#compareRef);
     }
-    this.#bytes = new Uint8Array(this.#store);
-    this.#links = new Int32Array(this.#store);
+    this.#ref = ref;
+    this.#w = wordsAt(ref, Q_WORDS);
+    this.#order = this.#w[Q_ORDER];
+    track(this, ref);
   }
 
   static {
-    registerShareable("Queue", Queue, (q): State => ({
-      control: q.#control,
-      store: q.#store,
-      lock: encode(q.#lock, "queue", []),
-      notEmpty: encode(q.#notEmpty, "queue", []),
-      notFull: encode(q.#notFull, "queue", []),
-      allTasksDone: encode(q.#allTasksDone, "queue", []),
-      kind: q.#kind,
-      compare: q.#compareRef,
-    }), (state, pending) => {
-      const s = state as State;
-      if (s.compare !== undefined && pending !== undefined) {
-        pending.push(resolve(s.compare));
-      }
-      adopting = {
-        ...s,
-        lock: decode(s.lock) as Lock,
-        notEmpty: decode(s.notEmpty) as Condition,
-        notFull: decode(s.notFull) as Condition,
-        allTasksDone: decode(s.allTasksDone) as Condition,
-      };
-      const cls = s.kind === LIFO
-        ? LifoQueue
-        : s.kind === PRIORITY
-        ? PriorityQueue
-        : Queue;
-      return new cls();
-    });
+    queueRef = (q) => q.#ref;
+    queueKind = {
+      destroy: destroyQueue,
+      // A comparator runs in every thread that puts: find it in advance.
+      prepare: (q: Queue, async: Promise<unknown>[]) => {
+        if (q.#compareRef !== undefined) async.push(resolve(q.#compareRef));
+      },
+    };
+    defineKind(K_QUEUE, Queue, queueRef, queueKind);
   }
 
-  // Record store ------------------------------------------------------------
+  // The index of records: a ring, a stack or a binary heap. -----------------
 
-  #pack(item: unknown): Packed {
-    const sabs: SharedArrayBuffer[] = [];
-    const bytes = toBytes(encode(item, "item", callerModules), sabs);
-    const blocks = Math.ceil((RECORD_HEADER + bytes.length) / BLOCK_DATA);
-    const total = this.#store.byteLength / BLOCK_BYTES;
-    if (blocks > total) {
-      throw new RangeError(
-        `Item too large for this queue: ${bytes.length} bytes serialized, ` +
-          `capacity ${
-            total * BLOCK_DATA - RECORD_HEADER
-          }; pass a larger maxBytes`,
-      );
-    }
-    return { bytes, sabs, blocks };
-  }
-
-  #allocBlock(): number {
-    const c = this.#control;
-    c[Q_FREE_BLOCKS]--;
-    const free = c[Q_FREE];
-    if (free >= 0) {
-      c[Q_FREE] = this.#links[free * (BLOCK_BYTES / 4)];
-      return free;
-    }
-    return c[Q_BUMP]++;
-  }
-
-  /** Copies a record into free blocks; returns its first block. */
-  #write(packed: Packed, relayId: number): number {
-    const links = this.#links;
-    const bytes = this.#bytes;
-    const data = packed.bytes;
-    const header = new Uint8Array(RECORD_HEADER);
-    new DataView(header.buffer).setUint32(0, data.length, true);
-    new DataView(header.buffer).setInt32(4, relayId, true);
-    const first = this.#allocBlock();
-    let block = first;
-    let room = BLOCK_DATA;
-    let at = block * BLOCK_BYTES + 4;
-    bytes.set(header, at);
-    at += RECORD_HEADER;
-    room -= RECORD_HEADER;
-    for (let done = 0; done < data.length;) {
-      if (room === 0) {
-        const next = this.#allocBlock();
-        links[block * (BLOCK_BYTES / 4)] = next;
-        block = next;
-        at = block * BLOCK_BYTES + 4;
-        room = BLOCK_DATA;
-      }
-      const n = Math.min(room, data.length - done);
-      bytes.set(data.subarray(done, done + n), at);
-      done += n;
-      at += n;
-      room -= n;
-    }
-    links[block * (BLOCK_BYTES / 4)] = -1;
-    return first;
-  }
-
-  /** Copies a record out; frees its blocks when `free`. */
-  #read(first: number, free: boolean): { bytes: Uint8Array; relayId: number } {
-    const links = this.#links;
-    const bytes = this.#bytes;
-    const view = new DataView(
-      this.#store,
-      first * BLOCK_BYTES + 4,
-      RECORD_HEADER,
-    );
-    const length = view.getUint32(0, true);
-    const relayId = view.getInt32(4, true);
-    const out = new Uint8Array(length);
-    let block = first;
-    let at = block * BLOCK_BYTES + 4 + RECORD_HEADER;
-    let room = BLOCK_DATA - RECORD_HEADER;
-    for (let done = 0; done < length;) {
-      if (room === 0) {
-        block = links[block * (BLOCK_BYTES / 4)];
-        at = block * BLOCK_BYTES + 4;
-        room = BLOCK_DATA;
-      }
-      const n = Math.min(room, length - done);
-      out.set(bytes.subarray(at, at + n), done);
-      done += n;
-      at += n;
-      room -= n;
-    }
-    if (free) {
-      const c = this.#control;
-      for (let b = first; b >= 0;) {
-        const next = links[b * (BLOCK_BYTES / 4)];
-        links[b * (BLOCK_BYTES / 4)] = c[Q_FREE];
-        c[Q_FREE] = b;
-        c[Q_FREE_BLOCKS]++;
-        b = next;
-      }
-    }
-    return { bytes: out, relayId };
-  }
-
-  /** The value of a queued record, for ordering (shared parts left out). */
-  #peek(first: number): unknown {
-    return decode(fromBytes(this.#read(first, false).bytes));
-  }
-
-  #order(): (a: unknown, b: unknown) => number {
+  #ordering(): Order {
     if (this.#compare !== undefined) return this.#compare;
     if (this.#compareRef === undefined) return naturalCompare;
-    const located = resolveSync(this.#compareRef);
-    if (located === undefined) throw new TypeError(notFound(this.#compareRef));
-    return this.#compare = located.fn as (a: unknown, b: unknown) => number;
+    return this.#compare = resolveSync(this.#compareRef).fn as Order;
   }
 
-  // Index: FIFO ring, LIFO stack or binary heap of first blocks ------------
+  /** Orders two records by their items (decoded, the records kept). */
+  #compareRecords = (a: number, b: number): number =>
+    this.#ordering()(
+      decode(recordBytes(a), [], false),
+      decode(recordBytes(b), [], false),
+    );
 
-  #indexCapacity(): number {
-    return this.#control.length - Q_INDEX;
+  #add(rec: number): void {
+    const w = this.#w;
+    if (this.#order === FIFO) ringPush(w, Q_INDEX, rec);
+    else if (this.#order === LIFO) stackPush(w, Q_INDEX, rec);
+    else heapPush(w, Q_INDEX, rec, this.#compareRecords);
   }
 
-  /** Where a new record goes; for a heap, checks every comparison first. */
-  #insert(first: number, item: unknown): void {
-    const c = this.#control;
-    const count = c[Q_COUNT];
-    if (this.#kind === FIFO) {
-      c[Q_INDEX + (c[Q_HEAD] + count) % this.#indexCapacity()] = first;
-    } else if (this.#kind === LIFO) {
-      c[Q_INDEX + count] = first;
-    } else {
-      // Sift up, comparing before moving anything: a comparison that throws
-      // leaves the heap as it was.
-      const compare = this.#order();
-      let i = count;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (compare(item, this.#peek(c[Q_INDEX + parent])) >= 0) break;
-        i = parent;
-      }
-      for (let j = count; j > i;) {
-        const parent = (j - 1) >> 1;
-        c[Q_INDEX + j] = c[Q_INDEX + parent];
-        j = parent;
-      }
-      c[Q_INDEX + i] = first;
+  #peek(): number {
+    const w = this.#w;
+    if (this.#order === FIFO) return ringPeek(w, Q_INDEX);
+    if (this.#order === LIFO) return stackPeek(w, Q_INDEX);
+    return heapPeek(w, Q_INDEX);
+  }
+
+  #take(): number {
+    const w = this.#w;
+    if (this.#order === FIFO) return ringShift(w, Q_INDEX);
+    if (this.#order === LIFO) return stackPop(w, Q_INDEX);
+    return heapPop(w, Q_INDEX, this.#compareRecords);
+  }
+
+  // Putting. ---------------------------------------------------------------
+
+  /** An item, encoded into a record of its own (outside the lock). */
+  #record(item: unknown): { rec: number; size: number } {
+    const { bytes, sabs } = encode(item, "item", callerModules);
+    const size = bytes.length;
+    const max = this.#w[Q_MAX_BYTES];
+    if (max !== 0 && size > max) {
+      discard(bytes);
+      throw new RangeError(
+        `Item too large for this queue: ${bytes.length} bytes encoded, ` +
+          `maxBytes is ${max}`,
+      );
     }
-    c[Q_COUNT] = count + 1;
+    return { rec: writeRecord(bytes, sabs.length > 0 ? stash(sabs) : 0), size };
   }
 
-  #remove(): number {
-    const c = this.#control;
-    const count = c[Q_COUNT] - 1;
-    c[Q_COUNT] = count;
-    if (this.#kind === FIFO) {
-      const head = c[Q_HEAD];
-      c[Q_HEAD] = (head + 1) % this.#indexCapacity();
-      return c[Q_INDEX + head];
-    }
-    if (this.#kind === LIFO) return c[Q_INDEX + count];
-    const top = c[Q_INDEX];
-    const last = c[Q_INDEX + count];
-    if (count > 0) {
-      const compare = this.#order();
-      const lastItem = this.#peek(last);
-      let i = 0;
-      for (;;) {
-        let child = 2 * i + 1;
-        if (child >= count) break;
-        let childItem = this.#peek(c[Q_INDEX + child]);
-        if (child + 1 < count) {
-          const right = this.#peek(c[Q_INDEX + child + 1]);
-          if (compare(right, childItem) < 0) {
-            child++;
-            childItem = right;
-          }
-        }
-        if (compare(childItem, lastItem) >= 0) break;
-        c[Q_INDEX + i] = c[Q_INDEX + child];
-        i = child;
-      }
-      c[Q_INDEX + i] = last;
-    }
-    return top;
+  #fits(size: number): boolean {
+    const w = this.#w;
+    const max = w[Q_MAX_BYTES];
+    return (w[Q_MAXSIZE] === 0 || count(w, Q_INDEX) < w[Q_MAXSIZE]) &&
+      (max === 0 || w[Q_BYTES] + size <= max);
   }
 
-  // Python's Queue ---------------------------------------------------------
-
-  #fits(packed: Packed): boolean {
-    const c = this.#control;
-    return (c[Q_MAXSIZE] <= 0 || c[Q_COUNT] < c[Q_MAXSIZE]) &&
-      packed.blocks <= c[Q_FREE_BLOCKS];
+  /** Under the lock, with room: links the record; whether to wake a getter. */
+  #link(rec: number, size: number): boolean {
+    const w = this.#w;
+    this.#add(rec);
+    w[Q_BYTES] += size;
+    w[Q_UNFINISHED]++;
+    return w[Q_GETTERS + EC_REGISTERED] > 0;
   }
 
-  #checkShutdown(): void {
-    if (this.#control[Q_SHUTDOWN] === 1) throw new QueueShutDown();
-  }
-
-  /** Under the lock, with room: stores the item. */
-  #store1(packed: Packed, item: unknown): void {
-    const relayId = packed.sabs.length > 0 ? stash(packed.sabs) : 0;
-    const first = this.#write(packed, relayId);
+  /** Puts, once the record is written; whether to wake a getter. */
+  *#putSteps(
+    rec: number,
+    size: number,
+    timeout: number,
+    step: Step,
+  ): Protocol<boolean> {
+    const w = this.#w;
+    const deadline = deadlineOf(timeout);
+    if (!(yield lockStep(step, w, Q_LOCK, deadline))) throw new QueueFull();
     try {
-      this.#insert(first, item);
-    } catch (error) {
-      this.#read(first, true);
-      if (relayId !== 0) drop(relayId);
-      throw error;
+      if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
+      while (!this.#fits(size)) {
+        if (timeout === 0 || performance.now() >= deadline) {
+          throw new QueueFull();
+        }
+        yield* this.#sleep(Q_PUTTERS, deadline, step);
+        if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
+      }
+      return this.#link(rec, size);
+    } finally {
+      unlockWord(w, Q_LOCK);
     }
-    this.#control[Q_UNFINISHED]++;
-    this.#notEmpty.notify();
+  }
+
+  /**
+   * Under the lock: registers on eventcount `ec`, lets the lock go, sleeps
+   * until woken or `deadline`, and takes the lock back (also when aborted).
+   */
+  *#sleep(ec: number, deadline: number, step: Step): Protocol<void> {
+    const w = this.#w;
+    w[ec + EC_REGISTERED]++;
+    const seq = Atomics.load(w, ec + EC_SEQ);
+    unlockWord(w, Q_LOCK);
+    let aborted: { reason: unknown } | undefined;
+    try {
+      yield waitStep(step, w, ec + EC_SEQ, seq, deadline, ec + EC_ASLEEP);
+    } catch (reason) {
+      aborted = { reason };
+    }
+    yield lockStep(step, w, Q_LOCK, Infinity);
+    w[ec + EC_REGISTERED]--;
+    if (aborted) throw aborted.reason;
   }
 
   /**
@@ -543,17 +463,31 @@ export class Queue<T = unknown> {
    */
   put(item: T, options?: AcquireOptions): void {
     const timeout = acquireTimeout(options);
-    const packed = this.#pack(item);
-    const deadline = deadlineOf(timeout);
-    using _ = this.#notFull.hold();
-    this.#checkShutdown();
-    while (!this.#fits(packed)) {
-      const left = deadline - performance.now();
-      if (timeout === 0 || left <= 0) throw new QueueFull();
-      this.#notFull.wait(left === Infinity ? undefined : left);
-      this.#checkShutdown();
+    const { rec, size } = this.#record(item);
+    const w = this.#w;
+    let wakeGetter: boolean;
+    try {
+      wakeGetter = tryLockWord(w, Q_LOCK)
+        ? this.#putLocked(rec, size, timeout)
+        : run(this.#putSteps(rec, size, timeout, newStep()));
+    } catch (error) {
+      dropRecord(rec);
+      throw error;
     }
-    this.#store1(packed, item);
+    if (wakeGetter) wake(w, Q_GETTERS + EC_SEQ, Q_GETTERS + EC_ASLEEP);
+  }
+
+  /** With the lock just taken: the put that needs no wait, or the protocol. */
+  #putLocked(rec: number, size: number, timeout: number): boolean {
+    const w = this.#w;
+    try {
+      if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
+      if (this.#fits(size)) return this.#link(rec, size);
+      if (timeout === 0) throw new QueueFull();
+    } finally {
+      unlockWord(w, Q_LOCK);
+    }
+    return run(this.#putSteps(rec, size, timeout, newStep()));
   }
 
   /**
@@ -568,17 +502,20 @@ export class Queue<T = unknown> {
     const timeout = acquireTimeout(options);
     const signal = checkSignal(options?.signal);
     signal?.throwIfAborted();
-    const packed = this.#pack(item);
-    const deadline = deadlineOf(timeout);
-    using _ = await this.#notFull.holdAsync({ signal });
-    this.#checkShutdown();
-    while (!this.#fits(packed)) {
-      const left = deadline - performance.now();
-      if (timeout === 0 || left <= 0) throw new QueueFull();
-      await _waitAsync(this.#notFull, left, signal);
-      this.#checkShutdown();
+    const { rec, size } = this.#record(item);
+    let wakeGetter: boolean;
+    try {
+      wakeGetter = await runAsync(
+        this.#putSteps(rec, size, timeout, newStep()),
+        signal,
+      );
+    } catch (error) {
+      dropRecord(rec);
+      throw error;
     }
-    this.#store1(packed, item);
+    if (wakeGetter) {
+      wake(this.#w, Q_GETTERS + EC_SEQ, Q_GETTERS + EC_ASLEEP);
+    }
   }
 
   /**
@@ -591,16 +528,75 @@ export class Queue<T = unknown> {
     this.put(item, { blocking: false });
   }
 
-  /** Under the lock, with an item: takes it out. */
-  #take(): { bytes: Uint8Array; relayId: number } {
-    const record = this.#read(this.#remove(), true);
-    this.#notFull.notify();
-    return record;
-  }
+  // Getting. ---------------------------------------------------------------
 
   #checkGetShutdown(): void {
-    const c = this.#control;
-    if (c[Q_SHUTDOWN] === 1 && c[Q_COUNT] === 0) throw new QueueShutDown();
+    const w = this.#w;
+    if (w[Q_SHUTDOWN] === 1 && count(w, Q_INDEX) === 0) {
+      throw new QueueShutDown();
+    }
+  }
+
+  /**
+   * Under the lock, with an item: unlinks it, unless its classes are not
+   * loaded here (then it stays). Returns its record, negated when a putter
+   * is to be woken.
+   */
+  #unlink(): number {
+    const w = this.#w;
+    const missing = missingClass(recordBytes(this.#peek()));
+    if (missing !== undefined) throw new MissingClass(missing);
+    const rec = this.#take();
+    w[Q_BYTES] -= recordSize(rec);
+    return w[Q_PUTTERS + EC_REGISTERED] > 0 ? -rec : rec;
+  }
+
+  *#getSteps(
+    deadline: number,
+    nowait: boolean,
+    step: Step,
+  ): Protocol<number> {
+    const w = this.#w;
+    if (!(yield lockStep(step, w, Q_LOCK, deadline))) throw new QueueEmpty();
+    try {
+      this.#checkGetShutdown();
+      while (count(w, Q_INDEX) === 0) {
+        if (nowait || performance.now() >= deadline) throw new QueueEmpty();
+        yield* this.#sleep(Q_GETTERS, deadline, step);
+        this.#checkGetShutdown();
+      }
+      return this.#unlink();
+    } finally {
+      unlockWord(w, Q_LOCK);
+    }
+  }
+
+  /** With the lock just taken: the get that needs no wait, or the protocol. */
+  #getLocked(timeout: number): number {
+    const w = this.#w;
+    try {
+      this.#checkGetShutdown();
+      if (count(w, Q_INDEX) > 0) return this.#unlink();
+      if (timeout === 0) throw new QueueEmpty();
+    } finally {
+      unlockWord(w, Q_LOCK);
+    }
+    return run(this.#getSteps(deadlineOf(timeout), false, newStep()));
+  }
+
+  /** After the lock: wakes a putter, then the item out of its record. */
+  #taken(taken: number, sabs: SharedArrayBuffer[] | undefined): T {
+    const rec = taken < 0 ? -taken : taken;
+    if (taken < 0) wake(this.#w, Q_PUTTERS + EC_SEQ, Q_PUTTERS + EC_ASLEEP);
+    const relay = recordRelay(rec);
+    try {
+      return decode(
+        recordBytes(rec),
+        sabs ?? (relay === 0 ? [] : fetchRelayed(relay)),
+      ) as T;
+    } finally {
+      freeRecord(rec);
+    }
   }
 
   /**
@@ -611,30 +607,30 @@ export class Queue<T = unknown> {
    * @returns The item.
    * @throws {QueueEmpty} No item in time.
    * @throws {QueueShutDown} The queue is shut down and empty.
+   * @throws {TypeError} The item holds an instance of a class this thread
+   * has not loaded (the item stays in the queue).
    * @throws {RangeError} A negative timeout.
    */
   get(options?: AcquireOptions): T {
     const timeout = acquireTimeout(options);
-    const deadline = deadlineOf(timeout);
-    let record;
-    {
-      using _ = this.#notEmpty.hold();
-      this.#checkGetShutdown();
-      while (this.#control[Q_COUNT] === 0) {
-        const left = deadline - performance.now();
-        if (timeout === 0 || left <= 0) throw new QueueEmpty();
-        this.#notEmpty.wait(left === Infinity ? undefined : left);
-        this.#checkGetShutdown();
+    const w = this.#w;
+    let taken: number;
+    try {
+      taken = tryLockWord(w, Q_LOCK)
+        ? this.#getLocked(timeout)
+        : run(this.#getSteps(deadlineOf(timeout), timeout === 0, newStep()));
+    } catch (error) {
+      if (error instanceof MissingClass) {
+        throw new TypeError(notLoaded(error.ref));
       }
-      record = this.#take();
+      throw error;
     }
-    const sabs = record.relayId === 0 ? [] : fetch(record.relayId);
-    return decode(fromBytes(record.bytes, sabs)) as T;
+    return this.#taken(taken, undefined);
   }
 
   /**
-   * Takes the next item without blocking the event loop. An aborted call
-   * never takes an item.
+   * Takes the next item without blocking the event loop, importing the
+   * modules of classes its item needs. An aborted call never takes an item.
    *
    * @param options As {@linkcode Queue.get}, plus an AbortSignal.
    * @returns The item.
@@ -646,23 +642,23 @@ export class Queue<T = unknown> {
     const signal = checkSignal(options?.signal);
     signal?.throwIfAborted();
     const deadline = deadlineOf(timeout);
-    let record;
-    {
-      using _ = await this.#notEmpty.holdAsync({ signal });
-      this.#checkGetShutdown();
-      while (this.#control[Q_COUNT] === 0) {
-        const left = deadline - performance.now();
-        if (timeout === 0 || left <= 0) throw new QueueEmpty();
-        await _waitAsync(this.#notEmpty, left, signal);
-        this.#checkGetShutdown();
+    for (;;) {
+      let taken: number;
+      try {
+        taken = await runAsync(
+          this.#getSteps(deadline, timeout === 0, newStep()),
+          signal,
+        );
+      } catch (error) {
+        if (!(error instanceof MissingClass)) throw error;
+        await resolveClass(error.ref);
+        continue;
       }
-      record = this.#take();
+      const rec = taken < 0 ? -taken : taken;
+      const relay = recordRelay(rec);
+      const sabs = relay === 0 ? [] : await fetchRelayedAsync(relay);
+      return this.#taken(taken, sabs);
     }
-    const sabs = record.relayId === 0 ? [] : await fetchAsync(record.relayId);
-    const pending: Promise<unknown>[] = [];
-    const item = decode(fromBytes(record.bytes, sabs), pending) as T;
-    await Promise.all(pending);
-    return item;
   }
 
   /**
@@ -675,6 +671,8 @@ export class Queue<T = unknown> {
     return this.get({ blocking: false });
   }
 
+  // Tasks and shutdown. ------------------------------------------------------
+
   /**
    * Marks one item taken with `get()` as processed; `join()` returns once
    * every item put has been marked.
@@ -682,28 +680,55 @@ export class Queue<T = unknown> {
    * @throws {RangeError} Called more times than items were put.
    */
   taskDone(): void {
-    using _ = this.#allTasksDone.hold();
-    const c = this.#control;
-    const unfinished = c[Q_UNFINISHED] - 1;
-    if (unfinished < 0) {
-      throw new RangeError("taskDone() called too many times");
+    const w = this.#w;
+    run(this.#lockSteps(newStep()));
+    let wakeJoiners = false;
+    try {
+      const unfinished = w[Q_UNFINISHED] - 1;
+      if (unfinished < 0) {
+        throw new RangeError("taskDone() called too many times");
+      }
+      w[Q_UNFINISHED] = unfinished;
+      wakeJoiners = unfinished === 0 && w[Q_JOINERS + EC_REGISTERED] > 0;
+    } finally {
+      unlockWord(w, Q_LOCK);
     }
-    if (unfinished === 0) this.#allTasksDone.notifyAll();
-    c[Q_UNFINISHED] = unfinished;
+    if (wakeJoiners) {
+      wake(w, Q_JOINERS + EC_SEQ, Q_JOINERS + EC_ASLEEP, Infinity);
+    }
+  }
+
+  *#lockSteps(step: Step): Protocol<void> {
+    yield lockStep(step, this.#w, Q_LOCK, Infinity);
+  }
+
+  *#joinSteps(step: Step): Protocol<void> {
+    const w = this.#w;
+    yield lockStep(step, w, Q_LOCK, Infinity);
+    try {
+      while (w[Q_UNFINISHED] > 0) {
+        yield* this.#sleep(Q_JOINERS, Infinity, step);
+      }
+    } finally {
+      unlockWord(w, Q_LOCK);
+    }
   }
 
   /** Blocks until every item put has been marked with `taskDone()`. */
   join(): void {
-    using _ = this.#allTasksDone.hold();
-    while (this.#control[Q_UNFINISHED] > 0) this.#allTasksDone.wait();
+    run(this.#joinSteps(newStep()));
   }
 
-  /** Waits without blocking the event loop until every item is done. */
-  async joinAsync(): Promise<void> {
-    using _ = await this.#allTasksDone.holdAsync();
-    while (this.#control[Q_UNFINISHED] > 0) {
-      await this.#allTasksDone.waitAsync();
-    }
+  /**
+   * Waits without blocking the event loop until every item is done.
+   *
+   * @param options An AbortSignal.
+   * @throws {Error} (rejects) The signal's reason when aborted.
+   */
+  async joinAsync(options?: { signal?: AbortSignal }): Promise<void> {
+    const signal = checkSignal(checkOptions(options)?.signal);
+    signal?.throwIfAborted();
+    await runAsync(this.#joinSteps(newStep()), signal);
   }
 
   /**
@@ -721,19 +746,26 @@ export class Queue<T = unknown> {
         `immediate must be a boolean, got ${describeValue(immediate)}`,
       );
     }
-    using _ = this.#lock.hold();
-    const c = this.#control;
-    c[Q_SHUTDOWN] = 1;
-    if (immediate) {
-      while (c[Q_COUNT] > 0) {
-        const { relayId } = this.#read(this.#remove(), true);
-        if (relayId !== 0) drop(relayId);
-        if (c[Q_UNFINISHED] > 0) c[Q_UNFINISHED]--;
+    const w = this.#w;
+    run(this.#lockSteps(newStep()));
+    const dropped: number[] = [];
+    try {
+      w[Q_SHUTDOWN] = 1;
+      if (immediate) {
+        while (count(w, Q_INDEX) > 0) {
+          const rec = this.#take();
+          w[Q_BYTES] -= recordSize(rec);
+          dropped.push(rec);
+          if (w[Q_UNFINISHED] > 0) w[Q_UNFINISHED]--;
+        }
       }
-      this.#allTasksDone.notifyAll();
+    } finally {
+      unlockWord(w, Q_LOCK);
     }
-    this.#notEmpty.notifyAll();
-    this.#notFull.notifyAll();
+    for (const rec of dropped) dropRecord(rec);
+    for (const ec of [Q_GETTERS, Q_PUTTERS, Q_JOINERS]) {
+      wake(w, ec + EC_SEQ, ec + EC_ASLEEP, Infinity);
+    }
   }
 
   /**
@@ -742,7 +774,7 @@ export class Queue<T = unknown> {
    * @returns The number of items.
    */
   qsize(): number {
-    return Atomics.load(this.#control, Q_COUNT);
+    return Atomics.load(this.#w, Q_INDEX + INDEX_COUNT);
   }
 
   /**
@@ -760,24 +792,31 @@ export class Queue<T = unknown> {
    * @returns `true` when full.
    */
   full(): boolean {
-    const maxsize = Atomics.load(this.#control, Q_MAXSIZE);
+    const maxsize = this.#w[Q_MAXSIZE];
     return maxsize > 0 && this.qsize() >= maxsize;
   }
 
   /** The most items the queue holds (0: unbounded). */
   get maxsize(): number {
-    return Atomics.load(this.#control, Q_MAXSIZE);
+    return this.#w[Q_MAXSIZE];
   }
 }
 
-function kindOf(cls: unknown): number {
-  if (cls === LifoQueue) return LIFO;
-  if (cls === PriorityQueue) return PRIORITY;
-  let p = cls as { prototype: unknown } | null;
-  while (p !== null && p !== Queue) {
+/** A queued item holds an instance of a class this thread has not loaded. */
+class MissingClass extends Error {
+  constructor(readonly ref: CodeRef) {
+    super(notLoaded(ref));
+  }
+}
+
+function orderOf(cls: unknown): number {
+  for (
+    let p = cls as { prototype: unknown } | null;
+    p !== null && p !== Queue;
+    p = Object.getPrototypeOf(p)
+  ) {
     if (p === LifoQueue) return LIFO;
     if (p === PriorityQueue) return PRIORITY;
-    p = Object.getPrototypeOf(p);
   }
   return FIFO;
 }
@@ -798,7 +837,11 @@ function kindOf(cls: unknown): number {
  * assert.equal(q.get(), 2);
  * ```
  */
-export class LifoQueue<T = unknown> extends Queue<T> {}
+export class LifoQueue<T = unknown> extends Queue<T> {
+  static {
+    defineKind(K_LIFO_QUEUE, LifoQueue, queueRef, queueKind);
+  }
+}
 
 /**
  * A priority queue shared by threads: the smallest item comes out first.
@@ -823,17 +866,22 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
    * Creates a priority queue.
    *
    * @param maxsize The most items it holds (0: unbounded).
-   * @param options A comparator and the byte capacity.
+   * @param options A comparator and a bound on the bytes of its items.
    * @throws {TypeError} Wrong types.
    * @throws {RangeError} Bad sizes.
    */
   constructor(maxsize = 0, options?: PriorityQueueOptions<T>) {
     super(maxsize, options);
   }
+
+  static {
+    defineKind(K_PRIORITY_QUEUE, PriorityQueue, queueRef, queueKind);
+  }
 }
 
 /**
  * An unbounded FIFO queue without task tracking: Python's `queue.SimpleQueue`.
+ * A `put()` never blocks: the storage grows.
  *
  * @typeParam T The items' type.
  *
@@ -850,38 +898,42 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
  * ```
  */
 export class SimpleQueue<T = unknown> {
+  #ref: number;
   #queue: Queue<T>;
 
   /**
    * Creates a queue.
    *
-   * @param options The byte capacity.
+   * @param options A bound on the bytes of its items.
    * @throws {TypeError} Wrong types.
    * @throws {RangeError} A bad `maxBytes`.
    */
   constructor(options?: QueueOptions) {
-    this.#queue = (adoptingSimple as Queue<T> | undefined) ??
-      new Queue<T>(0, options);
-    adoptingSimple = undefined;
+    let ref = adoption();
+    if (ref !== 0) {
+      this.#queue = adopt(K_QUEUE, heap().i32[ref + SIMPLE_QUEUE]) as Queue<T>;
+    } else {
+      this.#queue = new Queue<T>(0, options);
+      ref = create(K_SIMPLE_QUEUE, SIMPLE_WORDS * 4);
+      const inner = shareOf(this.#queue)!.ref;
+      retain(inner);
+      heap().i32[ref + SIMPLE_QUEUE] = inner;
+    }
+    this.#ref = ref;
+    track(this, ref);
   }
 
   static {
-    registerShareable(
-      "SimpleQueue",
-      SimpleQueue,
-      (q) => encode(q.#queue, "queue", []),
-      (state, pending) => {
-        adoptingSimple = decode(state, pending) as Queue<unknown>;
-        return new SimpleQueue();
-      },
-    );
+    defineKind(K_SIMPLE_QUEUE, SimpleQueue, (q) => q.#ref, {
+      destroy: (ref) => release(heap().i32[ref + SIMPLE_QUEUE]),
+    });
   }
 
   /**
-   * Puts an item (never waits for room; may wait for the byte capacity).
+   * Puts an item; never waits (without `maxBytes`).
    *
    * @param item The item.
-   * @param options A timeout for the byte capacity.
+   * @param options A timeout for room under `maxBytes`.
    */
   put(item: T, options?: AcquireOptions): void {
     this.#queue.put(item, options);
@@ -955,5 +1007,3 @@ export class SimpleQueue<T = unknown> {
     return this.#queue.empty();
   }
 }
-
-let adoptingSimple: Queue<unknown> | undefined;

@@ -13,9 +13,17 @@ import {
   checkSignal,
   deadlineOf,
 } from "./_validate.ts";
-import { spinBudget, spinPause, waitWord, waitWordAsync } from "./_futex.ts";
-import { SEM_INITIAL, SEM_VALUE, SEM_WAITERS, SEM_WORDS } from "./_layout.ts";
-import { adoptWords, registerShareable, words } from "./_marshal.ts";
+import { spinBudget, spinPause, waitWord, waitWordAsync } from "./_wait.ts";
+import {
+  K_BOUNDED_SEMAPHORE,
+  K_SEMAPHORE,
+  SEM_INITIAL,
+  SEM_VALUE,
+  SEM_WAITERS,
+  SEM_WORDS,
+} from "./_layout.ts";
+import { adoption, create, defineKind, track } from "./_handles.ts";
+import { wordsAt } from "./_heap.ts";
 import type { HoldAsyncOptions } from "./lock.ts";
 
 function tryDecrement(w: Int32Array): boolean {
@@ -30,6 +38,7 @@ function tryDecrement(w: Int32Array): boolean {
 }
 
 let wordsOf!: (s: Semaphore) => Int32Array;
+let refOf!: (s: Semaphore) => number;
 
 /**
  * A counter of available resources: `acquire()` takes one, waiting while
@@ -49,6 +58,7 @@ let wordsOf!: (s: Semaphore) => Int32Array;
  * ```
  */
 export class Semaphore {
+  #ref: number;
   #w: Int32Array;
   #held: Disposable | undefined;
 
@@ -60,22 +70,26 @@ export class Semaphore {
    * @throws {RangeError} If `value` is negative or not an integer.
    */
   constructor(value = 1) {
-    const w = words(SEM_WORDS);
-    this.#w = w;
-    if (w[SEM_INITIAL] !== 0 || w[SEM_VALUE] !== 0) return; // an adopted handle
-    checkInteger(value, "value", 0);
-    w[SEM_VALUE] = value;
-    w[SEM_INITIAL] = value + 1; // + 1: 0 means "not set yet"
+    let ref = adoption();
+    if (ref === 0) {
+      checkInteger(value, "value", 0);
+      ref = create(
+        new.target === BoundedSemaphore ? K_BOUNDED_SEMAPHORE : K_SEMAPHORE,
+        SEM_WORDS * 4,
+      );
+      const w = wordsAt(ref, SEM_WORDS);
+      w[SEM_VALUE] = value;
+      w[SEM_INITIAL] = value;
+    }
+    this.#ref = ref;
+    this.#w = wordsAt(ref, SEM_WORDS);
+    track(this, ref);
   }
 
   static {
-    registerShareable(
-      "Semaphore",
-      Semaphore,
-      (s) => s.#w,
-      (state) => adoptWords(state, () => new Semaphore()),
-    );
+    defineKind(K_SEMAPHORE, Semaphore, (s) => s.#ref);
     wordsOf = (s) => s.#w;
+    refOf = (s) => s.#ref;
   }
 
   /**
@@ -215,12 +229,7 @@ export class Semaphore {
  */
 export class BoundedSemaphore extends Semaphore {
   static {
-    registerShareable(
-      "BoundedSemaphore",
-      BoundedSemaphore,
-      wordsOf,
-      (state) => adoptWords(state, () => new BoundedSemaphore()),
-    );
+    defineKind(K_BOUNDED_SEMAPHORE, BoundedSemaphore, refOf);
   }
 
   /**
@@ -234,7 +243,7 @@ export class BoundedSemaphore extends Semaphore {
   override release(n = 1): void {
     checkInteger(n, "n", 1);
     const w = wordsOf(this);
-    const initial = w[SEM_INITIAL] - 1;
+    const initial = w[SEM_INITIAL];
     for (;;) {
       const v = Atomics.load(w, SEM_VALUE);
       if (v + n > initial) {

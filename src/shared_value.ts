@@ -4,36 +4,46 @@
  *
  * @module
  */
-import { deserialize, serialize } from "node:v8";
 import { ThreadError } from "./errors.ts";
 import { checkInteger, checkOptions, describeValue } from "./_validate.ts";
 import {
-  VALUE_HEADER_BYTES,
+  K_RAW,
+  K_SHARED_VALUE,
+  VALUE_CAPACITY,
+  VALUE_DATA,
   VALUE_LENGTH,
   VALUE_LOCK,
   VALUE_OWNER,
+  VALUE_WORDS,
 } from "./_layout.ts";
-import { registerShareable } from "./_marshal.ts";
-import { lockWord, unlockWord } from "./_mutex.ts";
+import { adoption, create, defineKind, track } from "./_handles.ts";
+import { alloc, bytesAt, capacity, free, heap, wordsAt } from "./_heap.ts";
+import { callerModules } from "./_locate.ts";
+import { decode, discard, encode } from "./_codec.ts";
+import { lockWord, unlockWord } from "./_wait.ts";
 import { _ownIdent } from "./lock.ts";
 
 /** Options of {@linkcode SharedValue}. */
 export interface SharedValueOptions {
-  /** Capacity in bytes of the serialized value (default 64 KiB). */
+  /** Most bytes the encoded value may take (default 64 KiB); it grows to that. */
   maxBytes?: number;
 }
 
 const DEFAULT_BYTES = 64 * 1024;
-const MAX_BYTES = 0x7fffffff - VALUE_HEADER_BYTES;
+const MAX_BYTES = 2 ** 30;
 
-let adopting: SharedArrayBuffer | undefined;
+/** The encoded value held by the SharedValue block `ref`. */
+function valueBytes(ref: number): Uint8Array {
+  const w = heap().i32;
+  return bytesAt(w[ref + VALUE_DATA], w[ref + VALUE_LENGTH]);
+}
 
 /**
- * A structured-cloneable value (numbers, strings, arrays, plain objects,
- * Maps, Dates...) in shared memory. `get()` returns a copy; `set()` and
- * `update()` replace it atomically, so no update is lost between threads.
- * A value whose serialized form exceeds the capacity is a RangeError and
- * leaves the value as it was.
+ * A value (numbers, strings, arrays, plain objects, Maps, Dates, this
+ * module's primitives...) in shared memory. `get()` returns a copy; `set()`
+ * and `update()` replace it atomically, so no update is lost between
+ * threads. Its storage grows as needed up to `maxBytes`; a value whose
+ * encoded form exceeds that is a RangeError and leaves the value as it was.
  *
  * @typeParam T The value's type.
  *
@@ -54,55 +64,52 @@ let adopting: SharedArrayBuffer | undefined;
  * ```
  */
 export class SharedValue<T> {
+  #ref: number;
   #w: Int32Array;
-  #bytes: Uint8Array;
 
   /**
    * Creates a shared value.
    *
    * @param initial The first value.
-   * @param options The capacity.
-   * @throws {TypeError} If `initial` cannot be cloned, or options have
+   * @param options The most bytes it may take.
+   * @throws {TypeError} If `initial` cannot cross threads, or options have
    * wrong types.
-   * @throws {RangeError} If `initial` exceeds the capacity, or `maxBytes` is
+   * @throws {RangeError} If `initial` exceeds `maxBytes`, or `maxBytes` is
    * not a positive integer.
    */
   constructor(initial: T, options?: SharedValueOptions) {
-    let sab = adopting;
-    adopting = undefined;
-    if (sab === undefined) {
+    let ref = adoption();
+    if (ref === 0) {
       const maxBytes = checkInteger(
         checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
         "maxBytes",
         1,
         MAX_BYTES,
       );
-      const data = toBytes(initial, maxBytes);
-      sab = new SharedArrayBuffer(VALUE_HEADER_BYTES + maxBytes);
-      this.#w = new Int32Array(sab, 0, VALUE_HEADER_BYTES / 4);
-      this.#bytes = new Uint8Array(sab, VALUE_HEADER_BYTES);
-      this.#write(data);
-      return;
+      const bytes = toBytes(initial, maxBytes);
+      ref = create(K_SHARED_VALUE, VALUE_WORDS * 4);
+      const w = wordsAt(ref, VALUE_WORDS);
+      w[VALUE_CAPACITY] = maxBytes;
+      w[VALUE_DATA] = alloc(bytes.length, K_RAW);
+      write(w, bytes);
     }
-    this.#w = new Int32Array(sab, 0, VALUE_HEADER_BYTES / 4);
-    this.#bytes = new Uint8Array(sab, VALUE_HEADER_BYTES);
+    this.#ref = ref;
+    this.#w = wordsAt(ref, VALUE_WORDS);
+    track(this, ref);
   }
 
   static {
-    registerShareable(
-      "SharedValue",
-      SharedValue,
-      (v) => v.#w.buffer,
-      (state) => {
-        adopting = state as SharedArrayBuffer;
-        return new SharedValue<never>(undefined as never);
+    defineKind(K_SHARED_VALUE, SharedValue, (v) => v.#ref, {
+      destroy: (ref) => {
+        discard(valueBytes(ref));
+        free(heap().i32[ref + VALUE_DATA]);
       },
-    );
+    });
   }
 
-  /** The capacity, in bytes. */
+  /** The most bytes the encoded value may take. */
   get maxBytes(): number {
-    return this.#bytes.length;
+    return this.#w[VALUE_CAPACITY];
   }
 
   #lock(): void {
@@ -122,14 +129,7 @@ export class SharedValue<T> {
   }
 
   #read(): T {
-    return deserialize(
-      this.#bytes.slice(0, Atomics.load(this.#w, VALUE_LENGTH)),
-    );
-  }
-
-  #write(data: Uint8Array): void {
-    this.#bytes.set(data);
-    Atomics.store(this.#w, VALUE_LENGTH, data.length);
+    return decode(valueBytes(this.#ref), [], false) as T;
   }
 
   /**
@@ -155,10 +155,13 @@ export class SharedValue<T> {
    * @throws {RangeError} If it exceeds the capacity; the value is unchanged.
    */
   set(value: T): void {
-    const data = toBytes(value, this.#bytes.length);
+    const data = toBytes(value, this.maxBytes);
     this.#lock();
-    this.#write(data);
-    this.#unlock();
+    try {
+      write(this.#w, data);
+    } finally {
+      this.#unlock();
+    }
   }
 
   /**
@@ -178,7 +181,7 @@ export class SharedValue<T> {
     this.#lock();
     try {
       const next = fn(this.#read());
-      this.#write(toBytes(next, this.#bytes.length));
+      write(this.#w, toBytes(next, this.maxBytes));
       return next;
     } finally {
       this.#unlock();
@@ -186,22 +189,40 @@ export class SharedValue<T> {
   }
 }
 
-function toBytes(value: unknown, capacity: number): Uint8Array {
-  let data: Uint8Array;
-  try {
-    data = serialize(value);
-  } catch (error) {
+/** Encodes a value for a SharedValue: a copy of the bytes, at most `max`. */
+function toBytes(value: unknown, max: number): Uint8Array {
+  const { bytes, sabs } = encode(value, "value", callerModules);
+  if (sabs.length > 0) {
+    discard(bytes);
     throw new TypeError(
-      `SharedValue cannot hold this value: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      "A SharedValue cannot hold a SharedArrayBuffer or a view over one: " +
+        "pass shared memory to threads directly",
     );
   }
-  if (data.length > capacity) {
+  if (bytes.length > max) {
+    discard(bytes);
     throw new RangeError(
-      `Value too large for this SharedValue: ${data.length} bytes, capacity ${capacity}`,
+      `Value too large for this SharedValue: ${bytes.length} bytes encoded, at most ${max}`,
     );
   }
-  return data;
+  return bytes.slice();
+}
+
+/**
+ * Replaces the value held by `w` (its lock held, or not shared yet); the old
+ * value's references are dropped. The storage grows when needed.
+ */
+function write(w: Int32Array, bytes: Uint8Array): void {
+  const ref = w.byteOffset >> 2;
+  const old = valueBytes(ref).slice();
+  let data = w[VALUE_DATA];
+  if (capacity(data) < bytes.length) {
+    const bigger = alloc(bytes.length, K_RAW);
+    free(data);
+    data = bigger;
+    w[VALUE_DATA] = data;
+  }
+  bytesAt(data, bytes.length).set(bytes);
+  Atomics.store(w, VALUE_LENGTH, bytes.length);
+  if (old.length > 0) discard(old);
 }

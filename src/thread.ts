@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { Worker } from "node:worker_threads";
+import { isMainThread } from "node:worker_threads";
 import { ThreadError } from "./errors.ts";
 import {
+  checkInteger,
   checkNumber,
   checkOptions,
   deadlineOf,
@@ -15,21 +16,27 @@ import {
   lenientTimeout,
   TIMEOUT_MAX,
 } from "./_validate.ts";
-import { sleepMs, waitWord, waitWordAsync } from "./_futex.ts";
+import { sleepMs, waitWord, waitWordAsync } from "./_wait.ts";
 import {
+  ALIVE,
   NAME_BYTES,
   S_DAEMON,
-  S_GEN,
+  S_FAILURE,
   S_IDENT,
   S_NATIVE_ID,
+  S_SLEEP,
   S_STARTED,
+  S_STATE,
+  slotState,
   slotWord,
 } from "./_layout.ts";
-import { type Boot, type Payload, runtime } from "./_runtime.ts";
-import { callerModules, describe } from "./_locate.ts";
-import { encode, registerShareable } from "./_marshal.ts";
-import { portForChild } from "./_relay.ts";
-import { offer } from "./_pool.ts";
+import { runtime } from "./_runtime.ts";
+import { callerModules, type CodeRef, describe } from "./_locate.ts";
+import { decode, defineExtension, discard, encode } from "./_codec.ts";
+import { bytesAt, free, heap } from "./_heap.ts";
+import { freeJob, runJob, setPoolLimit, writeJob } from "./_workers.ts";
+import { POOL_MAX } from "./_layout.ts";
+import { startMainServices } from "./_main.ts";
 
 /**
  * Options of {@linkcode Thread}: Python's keyword arguments.
@@ -53,16 +60,24 @@ export interface ThreadOptions<A extends unknown[] = unknown[]> {
   daemon?: boolean;
 }
 
-const BOOT_URL = new URL("./_worker.ts", import.meta.url);
 const encoder = new TextEncoder();
 
-interface Adopt {
-  slot: number;
-  gen: number;
+/** What a worker decodes to run a thread (see _worker.ts). */
+export interface Payload {
+  /** The class to instantiate when the thread is a subclass. */
+  cls?: CodeRef;
+  /** The target, for a plain Thread. */
+  target?: CodeRef;
+  /** The target's arguments. */
+  args: unknown[];
+  /** The own fields of the thread object. */
+  this: Record<string, unknown>;
+  /** Extra state of the library's own Thread subclasses. */
+  extra: Record<string, unknown>;
 }
 
 /** Set while a Thread object is built for a thread that already exists. */
-let adopting: Adopt | undefined;
+let adopting: { slot: number; gen: number } | undefined;
 
 // Accessors the rest of the library uses on Thread's private state.
 let slotOf: (thread: Thread) => number;
@@ -204,7 +219,7 @@ export class Thread<A extends unknown[] = unknown[]> {
       t.#args = args;
       t.#extra = extra;
     };
-    registerShareable("Thread", Thread, (t) => {
+    defineExtension(Thread, (t) => {
       if (!t.#started) {
         throw new TypeError(
           "Cannot pass a thread to another thread before start()",
@@ -227,80 +242,64 @@ export class Thread<A extends unknown[] = unknown[]> {
       throw new ThreadError("threads can only be started once");
     }
     const rt = runtime();
-    const payload = this.#payload();
+    if (isMainThread) startMainServices();
+    const { bytes, sabs } = this.#encode();
     const reg = rt.registry;
     const slot = reg.allocate({ name: this.#name, daemon: this.#daemon });
-    if (slot < 0) throw new ThreadError("can't start new thread");
-    const gen = reg.load(slot, S_GEN);
+    if (slot < 0) {
+      discard(bytes);
+      throw new ThreadError("can't start new thread");
+    }
+    const gen = reg.gen(slot);
     this.#slot = slot;
     this.#gen = gen;
     this.#started = true;
     this.#ident = reg.load(slot, S_IDENT);
     this.#nativeId = reg.load(slot, S_NATIVE_ID);
     rt.known.set(slot, this);
+    let job = 0;
     try {
-      if (!offer({ slot, gen, payload })) this.#spawn(slot, gen, payload);
+      job = writeJob(slot, gen, bytes);
+      runJob({ ref: job, sabs }, this.#name);
     } catch (error) {
+      if (job !== 0) freeJob(job);
+      discard(bytes);
       reg.finish(slot, gen);
       rt.known.delete(slot);
       this.#started = false;
       throw error;
     }
+    const w = reg.words;
     const at = slotWord(slot, S_STARTED);
-    while (Atomics.load(reg.words, at) === 0) {
-      waitWord(reg.words, at, 0, Infinity);
+    while (Atomics.load(w, at) === 0) waitWord(w, at, 0, Infinity);
+    const failure = Atomics.load(w, slotWord(slot, S_FAILURE));
+    if (failure !== 0) {
+      // The worker ended the thread and kept its slot for us to read this.
+      const error = takeFailure(failure);
+      reg.release(slot, gen);
+      throw error;
     }
   }
 
-  /** Starts a new worker for the thread (no parked one was free). */
-  #spawn(slot: number, gen: number, payload: Payload): void {
-    const rt = runtime();
-    const relay = portForChild();
-    // Only the main thread's workers outlive their creator, so only they may
-    // park for reuse.
-    const nested = rt.boot !== undefined;
-    const boot: Boot = {
-      weftRegistry: rt.registry.sab,
-      slot,
-      gen,
-      payload,
-      relay,
-      pooled: !nested,
-    };
-    const worker = new Worker(BOOT_URL, {
-      workerData: boot,
-      transferList: [relay],
-      name: this.#name,
-    });
-    if (nested) rt.children++;
-    else worker.unref();
-    worker.on("error", () => {});
-    worker.on("exit", () => {
-      rt.registry.finish(slot, gen);
-      if (rt.known.get(slot) === this) rt.known.delete(slot);
-      if (nested && --rt.children === 0) rt.onNoChildren?.();
-    });
-  }
-
-  #payload(): Payload {
+  /** The thread, encoded for its worker. */
+  #encode(): { bytes: Uint8Array; sabs: SharedArrayBuffer[] } {
     const modules = this.#modules;
     const cls = Object.getPrototypeOf(this).constructor;
-    const subclass = cls !== Thread;
     const fields: Record<string, unknown> = {};
     for (const key of Object.keys(this)) {
       fields[key] = (this as Record<string, unknown>)[key];
     }
+    const payload: Payload = {
+      cls: cls !== Thread ? describe(cls, modules) : undefined,
+      target: this.#target && describe(this.#target, modules),
+      args: this.#args,
+      this: fields,
+      extra: this.#extra,
+    };
     // Classes of instances in the state are looked for from the caller's
     // stack, captured at most once (and only if some instance needs it).
     let callers: string[] | undefined;
-    const lazyCallers = (): string[] => callers ??= callerModules();
-    return {
-      cls: subclass ? describe(cls, modules) : undefined,
-      target: this.#target && describe(this.#target, modules),
-      args: encode(this.#args, "args", lazyCallers),
-      fields: encode(fields, "this", lazyCallers),
-      extra: encode(this.#extra, "this", lazyCallers),
-    };
+    return encode(payload, "", () => callers ??= callerModules());
   }
 
   /**
@@ -342,9 +341,10 @@ export class Thread<A extends unknown[] = unknown[]> {
     const deadline = deadlineOf(lenientTimeout(timeout));
     this.#checkJoin();
     const words = runtime().registry.words;
-    const at = slotWord(this.#slot, S_GEN);
-    while (Atomics.load(words, at) === this.#gen) {
-      if (!waitWord(words, at, this.#gen, deadline)) return false;
+    const at = slotWord(this.#slot, S_STATE);
+    const alive = slotState(this.#gen, ALIVE);
+    while (Atomics.load(words, at) === alive) {
+      if (!waitWord(words, at, alive, deadline)) return false;
     }
     return true;
   }
@@ -361,10 +361,11 @@ export class Thread<A extends unknown[] = unknown[]> {
     const deadline = deadlineOf(lenientTimeout(timeout));
     this.#checkJoin();
     const words = runtime().registry.words;
-    const at = slotWord(this.#slot, S_GEN);
-    while (Atomics.load(words, at) === this.#gen) {
+    const at = slotWord(this.#slot, S_STATE);
+    const alive = slotState(this.#gen, ALIVE);
+    while (Atomics.load(words, at) === alive) {
       if (performance.now() >= deadline) return false;
-      await waitWordAsync(words, at, this.#gen, deadline);
+      await waitWordAsync(words, at, alive, deadline);
     }
     return true;
   }
@@ -475,6 +476,14 @@ function anonymous(fn: (...args: never[]) => unknown): boolean {
   );
 }
 
+/** The error a thread's worker reported instead of starting it. */
+function takeFailure(ref: number): unknown {
+  const w = heap().i32;
+  const error = decode(bytesAt(ref + 1, w[ref]));
+  free(ref);
+  return error;
+}
+
 /** The Thread object for the thread in `slot`, the same object each time. */
 function threadAt(slot: number, gen: number): Thread {
   const rt = runtime();
@@ -487,8 +496,8 @@ function threadAt(slot: number, gen: number): Thread {
 }
 
 /** Internal: builds the Thread object of the thread this worker runs. */
-export function _adoptCurrent(boot: { slot: number; gen: number }): Thread {
-  const thread = threadAt(boot.slot, boot.gen);
+export function _adoptCurrent(slot: number, gen: number): Thread {
+  const thread = threadAt(slot, gen);
   runtime().current = thread;
   return thread;
 }
@@ -522,6 +531,16 @@ export function _signalStarted(thread: Thread): void {
 }
 
 /**
+ * Internal: ends the current thread, which could not start: its start()
+ * throws `failure` (the ref of the encoded error), then frees the slot.
+ */
+export function _failStart(thread: Thread, failure: number): void {
+  const reg = runtime().registry;
+  Atomics.store(reg.words, slotWord(slotOf(thread), S_FAILURE), failure);
+  reg.finish(slotOf(thread), genOf(thread), true);
+}
+
+/**
  * The Thread object of the calling thread. In the main thread it is
  * {@linkcode mainThread}; in a thread started by this module it is the object
  * whose `run()` is running (an instance of its subclass).
@@ -540,10 +559,7 @@ export function _signalStarted(thread: Thread): void {
 export function currentThread(): Thread {
   const rt = runtime();
   if (rt.current === undefined) {
-    rt.current = threadAt(
-      rt.mainSlot,
-      runtime().registry.load(rt.mainSlot, S_GEN),
-    );
+    rt.current = threadAt(rt.mainSlot, rt.registry.gen(rt.mainSlot));
   }
   return rt.current as Thread;
 }
@@ -563,7 +579,7 @@ export function currentThread(): Thread {
  */
 export function mainThread(): Thread {
   const rt = runtime();
-  return threadAt(rt.mainSlot, rt.registry.load(rt.mainSlot, S_GEN));
+  return threadAt(rt.mainSlot, rt.registry.gen(rt.mainSlot));
 }
 
 /**
@@ -582,7 +598,7 @@ export function mainThread(): Thread {
  */
 export function enumerate(): Thread[] {
   const reg = runtime().registry;
-  return reg.aliveSlots().map((slot) => threadAt(slot, reg.load(slot, S_GEN)));
+  return reg.aliveSlots().map((slot) => threadAt(slot, reg.gen(slot)));
 }
 
 /**
@@ -665,5 +681,28 @@ export function sleep(ms: number): void {
       `sleep length is too large: at most ${TIMEOUT_MAX} ms`,
     );
   }
-  sleepMs(ms);
+  const rt = runtime();
+  sleepMs(ms, rt.registry.words, slotWord(rt.slot, S_SLEEP));
+}
+
+/**
+ * Sets how many finished threads' workers stay parked for reuse by later
+ * threads (default 8, at most 64; 0 turns reuse off). A reused worker runs
+ * each thread fresh: its own ident, name, ThreadLocal values and no timers of
+ * an earlier thread. Workers already parked beyond a lower limit stay until
+ * reused.
+ *
+ * @param size The number of parked workers kept.
+ * @throws {TypeError} If `size` is not a number.
+ * @throws {RangeError} If it is not an integer from 0 to 64.
+ *
+ * @example
+ * ```ts
+ * import { setThreadPoolSize } from "@weft/threading";
+ *
+ * setThreadPoolSize(4);
+ * ```
+ */
+export function setThreadPoolSize(size: number): void {
+  setPoolLimit(checkInteger(size, "size", 0, POOL_MAX));
 }

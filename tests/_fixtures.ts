@@ -224,15 +224,6 @@ export function startChild(child: SharedText, release: Event): void {
   child.write(`${t.name}|${enumerate().map((x) => x.name).join(",")}`);
 }
 
-/** Reports the error's message through the process environment, which every thread shares. */
-export function messageHook(args: ExceptHookArgs): void {
-  const error = args.error as Error;
-  Deno.env.set(
-    "WEFT_HOOK_MESSAGE",
-    `${args.thread?.name}: ${error.name}: ${error.message}`,
-  );
-}
-
 export function tryAcquireCount(
   lock: Lock,
   go: Event,

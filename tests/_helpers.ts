@@ -1,6 +1,13 @@
 // Helpers shared by the tests: a test wrapper that fails on hangs and on
 // leaked threads, and small tools to read markers set by other threads.
 import { activeCount } from "../mod.ts";
+import { shareOf } from "../src/_handles.ts";
+import { heap } from "../src/_heap.ts";
+
+/** Word `index` of a primitive's shared memory (see src/_layout.ts). */
+export function sharedWord(primitive: object, index: number): number {
+  return Atomics.load(heap().i32, shareOf(primitive)!.ref + index);
+}
 
 /** Live OS threads of this process (Linux). */
 export function osThreads(): number {

@@ -39,8 +39,6 @@ export function report(): void {
   );
 }
 
-function hidden(): void {}
-
 if (import.meta.main) {
   g.mainBlockRan = true;
   switch (Deno.args[0]) {
@@ -65,9 +63,6 @@ if (import.meta.main) {
     }
     case "module":
       new Thread({ target: report, name: "reporter" }).start();
-      break;
-    case "hidden":
-      new Thread({ target: hidden.bind(null), name: "hidden" }).start();
       break;
     case "blocked": {
       const t = new Thread({ target: parent });

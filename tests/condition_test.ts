@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { Condition, Lock, RLock, Thread, ThreadError } from "../mod.ts";
-import { encode } from "../src/_marshal.ts";
-import { COND_LENGTH } from "../src/_layout.ts";
-import { cells, test, waitFor } from "./_helpers.ts";
+import { COND_COUNT } from "../src/_layout.ts";
+import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
 import {
   condWaiter,
   consume,
@@ -14,8 +13,7 @@ import {
 
 /** How many threads are queued on `cond`, from its shared words. */
 function queued(cond: Condition): number {
-  const [words] = (encode(cond, "cond", []) as { state: [Int32Array] }).state;
-  return Atomics.load(words, COND_LENGTH);
+  return sharedWord(cond, COND_COUNT);
 }
 
 function untilQueued(cond: Condition, n: number): void {

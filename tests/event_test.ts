@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import { Event, Thread, TIMEOUT_MAX } from "../mod.ts";
-import { encode } from "../src/_marshal.ts";
 import { EVENT_WAITERS } from "../src/_layout.ts";
-import { cells, test, waitFor } from "./_helpers.ts";
+import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
 import { eventPong, waitAndCount } from "./_fixtures.ts";
 
 /** The Event's count of sleeping waiters, read from its shared words. */
 function sleepers(event: Event): number {
-  const words = (encode(event, "event", []) as { state: Int32Array }).state;
-  return Atomics.load(words, EVENT_WAITERS);
+  return sharedWord(event, EVENT_WAITERS);
 }
 
 function startWaiters(

@@ -95,17 +95,3 @@ Deno.test({
     "main done",
   ]);
 });
-
-Deno.test({
-  name:
-    "a target that cannot be found is reported by the default excepthook with what to do",
-  timeout: 30_000,
-}, async () => {
-  const r = await run("hidden");
-  assert.equal(r.code, 0);
-  assert.match(
-    r.err,
-    /Exception in thread hidden:\nTypeError: "bound hidden" cannot be found/,
-  );
-  assert.match(r.err, /Export it from its module/);
-});

@@ -55,5 +55,5 @@ test("ThreadLocal arguments that cannot cross threads are refused at start()", (
     target: inspectLocal as (...a: unknown[]) => void,
     args: [local],
   });
-  assert.throws(() => t.start(), /ThreadLocal arguments\[0\]/);
+  assert.throws(() => t.start(), /args\[0\]\.constructorArgs\[0\]/);
 });

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
 import { BoundedSemaphore, Semaphore, Thread } from "../mod.ts";
-import { cells, test, waitFor } from "./_helpers.ts";
+import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
 import { semHolder, semWaiter } from "./_fixtures.ts";
-import { encode } from "../src/_marshal.ts";
 import { SEM_WAITERS } from "../src/_layout.ts";
 
 function sleepers(sem: Semaphore): number {
-  return Atomics.load(
-    (encode(sem, "sem", []) as { state: Int32Array }).state,
-    SEM_WAITERS,
-  );
+  return sharedWord(sem, SEM_WAITERS);
 }
 
 test("Semaphore.release(3) with 5 waiters lets exactly 3 through", () => {

@@ -1,0 +1,20 @@
+// A LIFO stack of refs (LifoQueue's index), on a growable ref array.
+import { INDEX_COUNT } from "./_layout.ts";
+import { get, reserve, set } from "./_ref_array.ts";
+
+/** Pushes a ref. */
+export function stackPush(w: Int32Array, at: number, ref: number): void {
+  reserve(w, at);
+  set(w, at, w[at + INDEX_COUNT], ref);
+  w[at + INDEX_COUNT]++;
+}
+
+/** Pops the newest ref (the stack is not empty). */
+export function stackPop(w: Int32Array, at: number): number {
+  return get(w, at, --w[at + INDEX_COUNT]);
+}
+
+/** The newest ref (the stack is not empty). */
+export function stackPeek(w: Int32Array, at: number): number {
+  return get(w, at, w[at + INDEX_COUNT] - 1);
+}

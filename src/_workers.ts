@@ -1,0 +1,487 @@
+// The workers that threads run on: creating them, the pool of parked ones,
+// and the requests other threads send main to create one.
+//
+// Only the main thread creates workers. Measured on Deno 2.9.6: a worker
+// created inside a worker reaches its first instruction 515-585 ms late (a
+// web Worker ~1,020 ms), against ~15-50 ms from main. The cause is in Deno:
+// every worker's inspector holds a session to main's inspector, so a worker
+// it creates waits out a 500 ms "wait for debugger" grace period before
+// running (`wait_for_page_wait_for_debugger` in libs/core/inspector.rs) and
+// as long again before its first message. So a thread that starts a thread
+// takes a parked worker, or asks main for a new one: main answers from its
+// event loop, or from inside any blocking wait of this library (see
+// _wait.ts). Only if main does neither in time (it runs a long computation)
+// does the thread create a worker itself, and pays the delay.
+//
+// A finished thread's worker parks in an entry of the pool; any thread's
+// start() claims it with a compare-exchange and writes the ref of its job
+// there, so a warm start needs no event loop and no new Worker.
+//
+// Creating a worker blocks its creator: `new Worker()` (node:worker_threads)
+// returns only once the worker's isolate is up, 50-140 ms on this machine (a
+// web Worker takes ~25 ms, but cannot be unref'd, so it would hold the
+// process). So the pool keeps a spare: main's first start() also creates one
+// (first, so that it boots while the thread's own worker is created), and
+// whenever a start() takes the last idle worker, main makes another once its
+// event loop is free.
+import {
+  isMainThread,
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from "node:worker_threads";
+import {
+  CELL_WORDS,
+  H_BOOTING,
+  H_IDLE_BELL,
+  H_POOL_LIMIT,
+  H_SPARE_WANTED,
+  H_SPAWN_BELL,
+  H_WORKER_COUNTER,
+  J_DIRECT,
+  J_GEN,
+  J_HEADER_WORDS,
+  J_LENGTH,
+  J_NO_SABS,
+  J_SABS,
+  J_SLOT,
+  K_RAW,
+  P_BUSY,
+  P_CLAIMED,
+  P_FREE,
+  P_IDLE,
+  P_JOB,
+  P_READY,
+  P_STATE,
+  P_WORKER,
+  POOL_MAX,
+  poolWord,
+  R_CANCELLED,
+  R_FILLING,
+  R_FREE,
+  R_JOB,
+  R_QUEUED,
+  R_STATE,
+  R_TAKEN,
+  SPAWN_MAX,
+  spawnWord,
+  W_ENTRY,
+  W_GEN,
+  W_SLOT,
+} from "./_layout.ts";
+import { alloc, bytesAt, free, heap, heapBuffer, wordsAt } from "./_heap.ts";
+import { runtime } from "./_runtime.ts";
+import { fetchRelayed, portForChild, stash, workerEntry } from "./_relay.ts";
+import { nudgeMain, setMainService, spinWhile, waitWord } from "./_wait.ts";
+
+/** A thread to run: the ref of its job block and its shared buffers. */
+export interface Job {
+  ref: number;
+  sabs: SharedArrayBuffer[];
+}
+
+/** What a worker receives at boot. */
+export interface Boot {
+  weftHeap: SharedArrayBuffer;
+  workerId: number;
+  /** Ref of the worker's cell (see _layout.ts). */
+  cell: number;
+  /** The first job. */
+  job: number;
+  sabs: SharedArrayBuffer[];
+  /** The worker's port to the relay (see _relay.ts). */
+  relay: MessagePort;
+  /** A port from main, for the shared buffers of jobs main hands it. */
+  direct: MessagePort | undefined;
+  /** Whether the worker may park for reuse when its thread ends. */
+  pooled: boolean;
+}
+
+const DEFAULT_LIMIT = 8;
+/** Idle workers the pool keeps ready (while reuse is on). */
+const SPARES = 1;
+/** How long a thread waits for main to create its worker before it does. */
+const SPAWN_GRACE_MS = 50;
+
+function words(): Int32Array {
+  return runtime().registry.words;
+}
+
+/** Writes a job: the thread's slot and its encoded form. Returns its ref. */
+export function writeJob(slot: number, gen: number, bytes: Uint8Array): number {
+  const ref = alloc(J_HEADER_WORDS * 4 + bytes.length, K_RAW);
+  const w = heap().i32;
+  w[ref + J_SLOT] = slot;
+  w[ref + J_GEN] = gen;
+  w[ref + J_LENGTH] = bytes.length;
+  bytesAt(ref + J_HEADER_WORDS, bytes.length).set(bytes);
+  return ref;
+}
+
+/** The slot, generation and encoded thread of a job. */
+export function readJob(
+  ref: number,
+): { slot: number; gen: number; bytes: Uint8Array } {
+  const w = heap().i32;
+  return {
+    slot: w[ref + J_SLOT],
+    gen: w[ref + J_GEN],
+    bytes: bytesAt(ref + J_HEADER_WORDS, w[ref + J_LENGTH]),
+  };
+}
+
+/** Frees a job once read. */
+export function freeJob(ref: number): void {
+  free(ref);
+}
+
+/** How many finished workers may stay parked (the registry starts at 0: unset). */
+function limit(): number {
+  const value = Atomics.load(words(), H_POOL_LIMIT);
+  return value === 0 ? DEFAULT_LIMIT : value - 1;
+}
+
+/** Sets how many finished workers may stay parked (see setThreadPoolSize). */
+export function setPoolLimit(size: number): void {
+  Atomics.store(words(), H_POOL_LIMIT, size + 1);
+}
+
+let firstSpawn = true;
+/** How long a start() waits for a spare that is booting rather than create a worker. */
+const BOOTING_WAIT_MS = 1000;
+
+/** Runs a job on a parked worker, a new one, or one main creates for us. */
+export function runJob(job: Job, name: string): void {
+  if (offer(job) || (isMainThread && offerWhenBooted(job))) {
+    if (idleWorkers() < SPARES) wantSpare();
+    return;
+  }
+  if (!isMainThread) {
+    request(job, name);
+    return;
+  }
+  // The first worker comes with a spare, created first: it boots while the
+  // job's worker is created, so the next start() finds it parked.
+  if (firstSpawn) {
+    firstSpawn = false;
+    topUp();
+  }
+  spawn(job, name, true);
+}
+
+/**
+ * Waits for a spare that is booting to park, and hands it the job: it is
+ * further along than a worker created now would be.
+ */
+function offerWhenBooted(job: Job): boolean {
+  const w = words();
+  const deadline = performance.now() + BOOTING_WAIT_MS;
+  while (Atomics.load(w, H_BOOTING) > 0) {
+    const bell = Atomics.load(w, H_IDLE_BELL);
+    if (offer(job)) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    waitWord(w, H_IDLE_BELL, bell, performance.now() + Math.min(left, 10));
+  }
+  return offer(job);
+}
+
+function idleWorkers(): number {
+  const w = words();
+  let idle = 0;
+  for (let entry = 0; entry < POOL_MAX; entry++) {
+    if (Atomics.load(w, poolWord(entry, P_STATE)) === P_IDLE) idle++;
+  }
+  return idle;
+}
+
+let spareScheduled = false;
+
+/** Asks main for a spare worker, made when its event loop is free. */
+function wantSpare(): void {
+  if (limit() === 0) return;
+  if (!isMainThread) {
+    const w = words();
+    Atomics.store(w, H_SPARE_WANTED, 1);
+    Atomics.add(w, H_SPAWN_BELL, 1);
+    Atomics.notify(w, H_SPAWN_BELL);
+    return;
+  }
+  if (spareScheduled) return;
+  spareScheduled = true;
+  Deno.unrefTimer(setTimeout(() => {
+    spareScheduled = false;
+    topUp();
+  }, 0));
+}
+
+/** Main: creates spare workers until SPARES are idle or booting. */
+function topUp(): void {
+  const w = words();
+  while (
+    limit() > 0 && idleWorkers() + Atomics.load(w, H_BOOTING) < SPARES
+  ) {
+    Atomics.add(w, H_BOOTING, 1);
+    spawn({ ref: 0, sabs: [] }, "spare", true);
+  }
+}
+
+/** Main's ports to the workers it created, by worker id. */
+const direct = new Map<number, MessagePort>();
+
+function offer(job: Job): boolean {
+  const w = words();
+  for (let entry = 0; entry < POOL_MAX; entry++) {
+    const at = poolWord(entry, P_STATE);
+    if (Atomics.load(w, at) !== P_IDLE) continue;
+    if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) continue;
+    const h = heap().i32;
+    if (job.sabs.length === 0) h[job.ref + J_SABS] = J_NO_SABS;
+    else {
+      const port = isMainThread
+        ? direct.get(Atomics.load(w, poolWord(entry, P_WORKER)))
+        : undefined;
+      if (port !== undefined) {
+        port.postMessage({ ref: job.ref, sabs: job.sabs });
+        h[job.ref + J_SABS] = J_DIRECT;
+      } else {
+        h[job.ref + J_SABS] = stash(job.sabs);
+      }
+    }
+    Atomics.store(w, poolWord(entry, P_JOB), job.ref);
+    Atomics.store(w, at, P_READY);
+    Atomics.notify(w, at, 1);
+    return true;
+  }
+  return false;
+}
+
+const BOOT_URL = workerEntry(new URL("./_worker.ts", import.meta.url));
+
+/** Creates a worker for `job`. In main, its workers outlive their creators. */
+function spawn(job: Job, name: string, pooled: boolean): void {
+  const rt = runtime();
+  const id = Atomics.add(words(), H_WORKER_COUNTER, 1) + 1;
+  const cell = alloc(CELL_WORDS * 4, K_RAW);
+  const c = wordsAt(cell, CELL_WORDS);
+  c[W_SLOT] = -1;
+  c[W_ENTRY] = -1;
+  const relay = portForChild();
+  const channel = isMainThread ? new MessageChannel() : undefined;
+  const boot: Boot = {
+    weftHeap: heapBuffer(),
+    workerId: id,
+    cell,
+    job: job.ref,
+    sabs: job.sabs,
+    relay,
+    direct: channel?.port2,
+    pooled,
+  };
+  const worker = new Worker(BOOT_URL, {
+    workerData: boot,
+    transferList: channel ? [relay, channel.port2] : [relay],
+    name,
+  });
+  if (channel) {
+    channel.port1.unref();
+    direct.set(id, channel.port1);
+  }
+  if (isMainThread) worker.unref();
+  else rt.children++;
+  worker.on("error", () => {});
+  worker.on("exit", () => {
+    // However the worker ended, its thread has ended, exactly once.
+    const slot = Atomics.load(c, W_SLOT);
+    if (slot >= 0) rt.registry.finish(slot, Atomics.load(c, W_GEN));
+    const entry = Atomics.load(c, W_ENTRY);
+    if (entry >= 0) {
+      Atomics.compareExchange(
+        words(),
+        poolWord(entry, P_STATE),
+        P_IDLE,
+        P_FREE,
+      );
+    }
+    direct.get(id)?.close();
+    direct.delete(id);
+    free(cell);
+    if (!isMainThread && --rt.children === 0) rt.onNoChildren?.();
+  });
+}
+
+/** Asks main to create a worker for `job`; creates it here if main is busy. */
+function request(job: Job, name: string): void {
+  const w = words();
+  const h = heap().i32;
+  h[job.ref + J_SABS] = job.sabs.length === 0 ? J_NO_SABS : stash(job.sabs);
+  let entry = 0;
+  for (; entry < SPAWN_MAX; entry++) {
+    const at = spawnWord(entry, R_STATE);
+    if (Atomics.compareExchange(w, at, R_FREE, R_FILLING) === R_FREE) break;
+  }
+  if (entry === SPAWN_MAX) {
+    spawnHere(job, name);
+    return;
+  }
+  const at = spawnWord(entry, R_STATE);
+  Atomics.store(w, spawnWord(entry, R_JOB), job.ref);
+  Atomics.store(w, at, R_QUEUED);
+  Atomics.add(w, H_SPAWN_BELL, 1);
+  Atomics.notify(w, H_SPAWN_BELL);
+  const deadline = performance.now() + SPAWN_GRACE_MS;
+  for (;;) {
+    nudgeMain();
+    Atomics.wait(w, at, R_QUEUED, 0.2);
+    if (Atomics.load(w, at) !== R_QUEUED) return;
+    if (
+      performance.now() > deadline &&
+      Atomics.compareExchange(w, at, R_QUEUED, R_CANCELLED) === R_QUEUED
+    ) {
+      Atomics.store(w, at, R_FREE);
+      spawnHere(job, name);
+      return;
+    }
+  }
+}
+
+function spawnHere(job: Job, name: string): void {
+  const sabsAt = heap().i32[job.ref + J_SABS];
+  if (sabsAt !== J_NO_SABS) heap().i32[job.ref + J_SABS] = J_NO_SABS;
+  spawn(job, name, false);
+  // The buffers went with the worker: the relay can forget them.
+  if (sabsAt !== J_NO_SABS) fetchRelayed(sabsAt);
+}
+
+let serving = false;
+let answered = 0;
+
+/** Main: creates the workers other threads asked for. True if it did. */
+function serve(): boolean {
+  const w = words();
+  const bell = Atomics.load(w, H_SPAWN_BELL);
+  if (bell === answered || serving) return false;
+  serving = true;
+  answered = bell;
+  let served = false;
+  try {
+    for (let entry = 0; entry < SPAWN_MAX; entry++) {
+      const at = spawnWord(entry, R_STATE);
+      if (Atomics.compareExchange(w, at, R_QUEUED, R_TAKEN) !== R_QUEUED) {
+        continue;
+      }
+      const ref = Atomics.load(w, spawnWord(entry, R_JOB));
+      const h = heap().i32;
+      const sabsAt = h[ref + J_SABS];
+      const sabs = sabsAt === J_NO_SABS ? [] : fetchRelayed(sabsAt);
+      h[ref + J_SABS] = J_NO_SABS;
+      try {
+        spawn({ ref, sabs }, "thread", true);
+      } finally {
+        Atomics.store(w, at, R_FREE);
+        Atomics.notify(w, at);
+      }
+      served = true;
+    }
+  } finally {
+    serving = false;
+  }
+  return served;
+}
+
+/** Main: serves spawn requests from its event loop and its blocking waits. */
+export function startSpawnService(): void {
+  setMainService(serve);
+  const w = words();
+  const watch = (): void => {
+    for (;;) {
+      const bell = Atomics.load(w, H_SPAWN_BELL);
+      serve();
+      if (Atomics.exchange(w, H_SPARE_WANTED, 0) === 1) wantSpare();
+      const wait = Atomics.waitAsync(w, H_SPAWN_BELL, bell);
+      if (wait.async) {
+        wait.value.then(watch);
+        return;
+      }
+    }
+  };
+  watch();
+}
+
+let ownEntry = -1;
+/** A spare has counted itself out of H_BOOTING. */
+let spareCounted = false;
+
+/**
+ * Parks the calling worker until a thread is handed to it. Returns undefined
+ * (the worker should close) when the pool is full.
+ */
+export function park(boot: Boot): Job | undefined {
+  const w = words();
+  try {
+    return parkHere(boot, w);
+  } finally {
+    // A spare is no longer booting once it parked, or gave up parking.
+    if (boot.job === 0 && !spareCounted) {
+      spareCounted = true;
+      Atomics.sub(w, H_BOOTING, 1);
+    }
+  }
+}
+
+function parkHere(boot: Boot, w: Int32Array): Job | undefined {
+  const cell = wordsAt(boot.cell, CELL_WORDS);
+  if (ownEntry < 0) {
+    for (let entry = 0; entry < POOL_MAX && ownEntry < 0; entry++) {
+      if (
+        Atomics.compareExchange(w, poolWord(entry, P_STATE), P_FREE, P_BUSY) ===
+          P_FREE
+      ) {
+        ownEntry = entry;
+        Atomics.store(w, poolWord(entry, P_WORKER), boot.workerId);
+        Atomics.store(cell, W_ENTRY, entry);
+      }
+    }
+    if (ownEntry < 0) return undefined;
+  }
+  let idle = 0;
+  for (let entry = 0; entry < POOL_MAX; entry++) {
+    if (Atomics.load(w, poolWord(entry, P_STATE)) === P_IDLE) idle++;
+  }
+  const at = poolWord(ownEntry, P_STATE);
+  if (idle >= limit()) {
+    leavePool();
+    return undefined;
+  }
+  Atomics.store(w, at, P_IDLE);
+  if (boot.job === 0 && !spareCounted) {
+    spareCounted = true;
+    Atomics.sub(w, H_BOOTING, 1);
+  }
+  Atomics.add(w, H_IDLE_BELL, 1);
+  Atomics.notify(w, H_IDLE_BELL);
+  for (let state = P_IDLE; state !== P_READY; state = Atomics.load(w, at)) {
+    if (!spinWhile(w, at, state)) Atomics.wait(w, at, state);
+  }
+  Atomics.store(w, at, P_BUSY);
+  const ref = Atomics.load(w, poolWord(ownEntry, P_JOB));
+  const sabsAt = heap().i32[ref + J_SABS];
+  if (sabsAt === J_NO_SABS) return { ref, sabs: [] };
+  if (sabsAt !== J_DIRECT) return { ref, sabs: fetchRelayed(sabsAt) };
+  // Posted by main before it handed the job over: already in the port.
+  for (;;) {
+    const message = receiveMessageOnPort(boot.direct!)?.message as
+      | Job
+      | undefined;
+    if (message?.ref === ref) return message;
+    if (message === undefined) Atomics.wait(w, at, P_BUSY, 0.05);
+  }
+}
+
+/** Gives up the worker's pool entry: it is about to close. */
+export function leavePool(): void {
+  if (ownEntry < 0) return;
+  Atomics.store(words(), poolWord(ownEntry, P_STATE), P_FREE);
+  ownEntry = -1;
+}
