@@ -68,7 +68,9 @@ const F_CLASSES = 8;
 /** Flags and side offset. */
 const HEAD = 5;
 
-const ERROR_TYPES = [
+// Errors arrive as these types (the nearest of them up their prototype
+// chain); Deno's own (Deno.errors.NotFound...) are the same in every thread.
+const ERROR_TYPES: ErrorConstructor[] = [
   Error,
   EvalError,
   RangeError,
@@ -76,6 +78,7 @@ const ERROR_TYPES = [
   SyntaxError,
   TypeError,
   URIError,
+  ...Object.values(Deno.errors) as ErrorConstructor[],
 ];
 const VIEW_TYPES = [
   Int8Array,

@@ -241,10 +241,11 @@ async function tryImport(
     return ns;
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
-      throw new TypeError(
-        `Cannot load ${url} in the new thread: ${error.message}. ` +
-          `Run with --allow-read (-R) for local modules` +
-          (url.startsWith("http") ? ` or --allow-import for remote ones` : ""),
+      throw new Deno.errors.NotCapable(
+        `Cannot load ${url} in the new thread: ${error.message}. Run again ` +
+          (url.startsWith("file:")
+            ? `with --allow-read (-R)`
+            : `with --allow-import`),
         { cause: error },
       );
     }

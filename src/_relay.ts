@@ -9,21 +9,10 @@ import {
 import { H_ATTACH_COUNTER, S_RELAY, slotWord } from "./_layout.ts";
 import { runtime } from "./_runtime.ts";
 import { heapBuffer } from "./_heap.ts";
+import { checkCanLoad, workerEntry } from "./_entry.ts";
 import { waitWord, waitWordAsync } from "./_wait.ts";
-
-/**
- * The URL to start a worker of module `url` with. node:worker_threads takes
- * only file: and data: URLs; a data: module can import the library from
- * wherever it came from (https:, so jsr: too).
- */
-export function workerEntry(url: URL): URL {
-  if (url.protocol === "file:") return url;
-  return new URL(
-    `data:text/javascript,import ${
-      encodeURIComponent(JSON.stringify(url.href))
-    };`,
-  );
-}
+// Loaded with main's module graph, for workers to find it cached (_worker.ts).
+import "./_relay_worker.ts";
 
 let port: MessagePort | undefined;
 const received = new Map<number, SharedArrayBuffer[]>();
@@ -35,9 +24,10 @@ function relayPort(): MessagePort {
   if (rt.boot !== undefined) {
     port = rt.boot.relay;
   } else {
+    checkCanLoad(new URL("./_relay_worker.ts", import.meta.url));
     const channel = new MessageChannel();
     const relay = new Worker(
-      workerEntry(new URL("./_relay_worker.ts", import.meta.url)),
+      workerEntry(new URL("./_relay_worker.ts", import.meta.url), "runRelay"),
       {
         workerData: { heap: heapBuffer(), port: channel.port1 },
         transferList: [channel.port1],

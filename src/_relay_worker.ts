@@ -1,6 +1,8 @@
 // The relay: a daemon worker that never blocks, holding the SharedArrayBuffers
 // of queue items until the thread that takes the item asks for them. Items
 // themselves travel through shared memory; SABs cannot be written into bytes.
+// Importing this module does nothing (see _worker.ts): the worker calls
+// runRelay().
 import { type MessagePort, workerData } from "node:worker_threads";
 import { REGISTRY_BYTES, S_RELAY, slotWord } from "./_layout.ts";
 
@@ -15,10 +17,9 @@ type Message =
   | { type: "get"; id: number; slot: number }
   | { type: "drop"; id: number };
 
-const { heap, port } = workerData as Init;
-const words = new Int32Array(heap, 0, REGISTRY_BYTES >> 2);
 const stored = new Map<number, SharedArrayBuffer[]>();
 const waiting = new Map<number, { port: MessagePort; slot: number }>();
+let words: Int32Array;
 
 function deliver(
   to: MessagePort,
@@ -63,4 +64,9 @@ function listen(p: MessagePort): void {
   });
 }
 
-listen(port);
+/** Serves the relay's ports until the process ends. */
+export function runRelay(): void {
+  const { heap, port } = workerData as Init;
+  words = new Int32Array(heap, 0, REGISTRY_BYTES >> 2);
+  listen(port);
+}

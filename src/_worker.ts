@@ -2,7 +2,15 @@
 // escaping errors to the excepthook, and ends the thread. The worker then
 // parks for reuse (see _workers.ts) and runs the next thread handed to it,
 // fresh (see _thread_state.ts).
-import * as lib from "../mod.ts";
+//
+// Importing this module does nothing: a worker calls runWorker(). The main
+// thread imports it too (thread.ts), so that it is part of main's module
+// graph. Measured on Deno 2.9.6: once main has fetched a remote module, a
+// worker that fetches an uncached remote module hangs while main blocks in
+// Atomics.wait (the HTTP connection it reuses is driven by main's event
+// loop), and start() blocks main until the worker runs. Loaded with main's
+// graph, this module is in the cache when a worker needs it.
+import process from "node:process";
 import { setImmediate } from "node:timers";
 import { runtime } from "./_runtime.ts";
 import { decodeAsync, encode } from "./_codec.ts";
@@ -13,22 +21,28 @@ import {
   _setupThread,
   _signalStarted,
   type Payload,
-  type Thread,
+  Thread,
 } from "./thread.ts";
 import { _reportError } from "./excepthook.ts";
-import { freeJob, type Job, leavePool, park, readJob } from "./_workers.ts";
+import {
+  type Boot,
+  freeJob,
+  type Job,
+  leavePool,
+  park,
+  readJob,
+} from "./_workers.ts";
 import { beginThread, trackTimers } from "./_thread_state.ts";
 import { releaseAll } from "./_handles.ts";
 import { alloc, bytesAt, heap, wordsAt } from "./_heap.ts";
 import { CELL_WORDS, K_RAW, W_GEN, W_SLOT } from "./_layout.ts";
 
-setLibScope(lib as unknown as Record<string, unknown>);
-const rt = runtime();
-const boot = rt.boot!;
-const cell = wordsAt(boot.cell, CELL_WORDS);
-const current = (): Thread => rt.current as Thread;
 /** Reports still being handled by the excepthook: the thread ends after them. */
 const reports = new Set<Promise<void>>();
+
+function current(): Thread {
+  return runtime().current as Thread;
+}
 
 function report(error: unknown): void {
   const done = _reportError(error, current());
@@ -36,48 +50,12 @@ function report(error: unknown): void {
   done.finally(() => reports.delete(done));
 }
 
-addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  report(event.reason);
-});
-addEventListener("error", (event) => {
-  event.preventDefault();
-  report(event.error);
-});
-trackTimers();
-
-/** The thread running now ends, exactly once, and so does its worker. */
-function endWorker(): void {
-  const slot = Atomics.exchange(cell, W_SLOT, -1);
-  if (slot >= 0) rt.registry.finish(slot, Atomics.load(cell, W_GEN));
-  leavePool();
-  releaseAll();
-}
-
-// A thread that exits its worker (Deno.exit, process.exit, close) ends as a
-// thread that returns: its joiners return and the process goes on.
-const exit = Deno.exit;
-Deno.exit = (code?: number): never => {
-  endWorker();
-  return exit(code);
-};
-const processExit = process.exit;
-process.exit = ((code?: number) => {
-  endWorker();
-  return processExit.call(process, code);
-}) as typeof process.exit;
-const close = (globalThis as unknown as { close(): void }).close;
-(globalThis as unknown as { close(): void }).close = () => {
-  endWorker();
-  close();
-};
-
 /** Finds the thread's code and state; true when it runs an inline copy. */
 async function prepare(thread: Thread, payload: Payload): Promise<boolean> {
   const cls = payload.cls && await resolve(payload.cls);
   const target = payload.target && await resolve(payload.target);
   if (cls) {
-    if (!(cls.fn.prototype instanceof lib.Thread)) {
+    if (!(cls.fn.prototype instanceof Thread)) {
       throw new TypeError(notFound(payload.cls!));
     }
     Object.setPrototypeOf(thread, cls.fn.prototype);
@@ -117,7 +95,9 @@ function turn(): Promise<void> {
   return new Promise((done) => setImmediate(done));
 }
 
-async function runThread(job: Job): Promise<void> {
+/** Runs one thread, until it and the reports of its errors are done. */
+async function runThread(job: Job, cell: Int32Array): Promise<void> {
+  const rt = runtime();
   const { slot, gen, bytes } = readJob(job.ref);
   rt.slot = slot;
   rt.gen = gen;
@@ -148,19 +128,68 @@ async function runThread(job: Job): Promise<void> {
   while (reports.size > 0) await Promise.all(reports);
 }
 
-// A spare starts with no job: it parks at once.
-let job: Job | undefined = boot.job === 0
-  ? park(boot)
-  : { ref: boot.job, sabs: boot.sabs };
-while (job !== undefined) {
-  await runThread(job);
-  const slot = Atomics.exchange(cell, W_SLOT, -1);
-  rt.registry.finish(slot, Atomics.load(cell, W_GEN));
-  job = boot.pooled ? park(boot) : undefined;
+/**
+ * Makes a thread that exits its worker (Deno.exit, process.exit, close) end
+ * as a thread that returns: its joiners return and the process goes on.
+ */
+function interceptExits(end: () => void): void {
+  const exit = Deno.exit;
+  Deno.exit = (code?: number): never => {
+    end();
+    return exit(code);
+  };
+  const processExit = process.exit;
+  process.exit = ((code?: number) => {
+    end();
+    return processExit.call(process, code);
+  }) as typeof process.exit;
+  const global = globalThis as unknown as { close(): void };
+  const close = global.close;
+  global.close = () => {
+    end();
+    close();
+  };
 }
-if (rt.children > 0) {
-  await new Promise<void>((done) => rt.onNoChildren = done);
+
+/** Runs the threads handed to this worker, then closes it. */
+export async function runWorker(): Promise<void> {
+  // Imported here, not above: mod.ts imports thread.ts, which imports this.
+  setLibScope(await import("../mod.ts") as unknown as Record<string, unknown>);
+  const rt = runtime();
+  const boot: Boot = rt.boot!;
+  const cell = wordsAt(boot.cell, CELL_WORDS);
+  addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    report(event.reason);
+  });
+  addEventListener("error", (event) => {
+    event.preventDefault();
+    report(event.error);
+  });
+  trackTimers();
+  /** The thread running now ends, exactly once. */
+  const endThread = (): void => {
+    const slot = Atomics.exchange(cell, W_SLOT, -1);
+    if (slot >= 0) rt.registry.finish(slot, Atomics.load(cell, W_GEN));
+  };
+  interceptExits(() => {
+    endThread();
+    leavePool();
+    releaseAll();
+  });
+  // A spare starts with no job: it parks at once.
+  let job: Job | undefined = boot.job === 0
+    ? park(boot)
+    : { ref: boot.job, sabs: boot.sabs };
+  while (job !== undefined) {
+    await runThread(job, cell);
+    endThread();
+    job = boot.pooled ? park(boot) : undefined;
+  }
+  if (rt.children > 0) {
+    await new Promise<void>((done) => rt.onNoChildren = done);
+  }
+  leavePool();
+  releaseAll();
+  (globalThis as unknown as { close(): void }).close();
 }
-leavePool();
-releaseAll();
-close();

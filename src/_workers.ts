@@ -72,7 +72,8 @@ import {
 } from "./_layout.ts";
 import { alloc, bytesAt, free, heap, heapBuffer, wordsAt } from "./_heap.ts";
 import { runtime } from "./_runtime.ts";
-import { fetchRelayed, portForChild, stash, workerEntry } from "./_relay.ts";
+import { fetchRelayed, portForChild, stash } from "./_relay.ts";
+import { checkCanLoad, workerEntry } from "./_entry.ts";
 import { nudgeMain, setMainService, spinWhile, waitWord } from "./_wait.ts";
 
 /** A thread to run: the ref of its job block and its shared buffers. */
@@ -223,7 +224,12 @@ function topUp(): void {
     limit() > 0 && idleWorkers() + Atomics.load(w, H_BOOTING) < SPARES
   ) {
     Atomics.add(w, H_BOOTING, 1);
-    spawn({ ref: 0, sabs: [] }, "spare", true);
+    try {
+      spawn({ ref: 0, sabs: [] }, "spare", true);
+    } catch (error) {
+      Atomics.sub(w, H_BOOTING, 1);
+      throw error;
+    }
   }
 }
 
@@ -257,10 +263,16 @@ function offer(job: Job): boolean {
   return false;
 }
 
-const BOOT_URL = workerEntry(new URL("./_worker.ts", import.meta.url));
+const BOOT_URL = workerEntry(
+  new URL("./_worker.ts", import.meta.url),
+  "runWorker",
+);
+
+const LIBRARY = new URL("./_worker.ts", import.meta.url);
 
 /** Creates a worker for `job`. In main, its workers outlive their creators. */
 function spawn(job: Job, name: string, pooled: boolean): void {
+  checkCanLoad(LIBRARY);
   const rt = runtime();
   const id = Atomics.add(words(), H_WORKER_COUNTER, 1) + 1;
   const cell = alloc(CELL_WORDS * 4, K_RAW);
@@ -295,8 +307,11 @@ function spawn(job: Job, name: string, pooled: boolean): void {
     // However the worker ended, its thread has ended, exactly once.
     const slot = Atomics.load(c, W_SLOT);
     if (slot >= 0) rt.registry.finish(slot, Atomics.load(c, W_GEN));
+    // A worker that dies parked leaves its entry; only its own, though.
     const entry = Atomics.load(c, W_ENTRY);
-    if (entry >= 0) {
+    if (
+      entry >= 0 && Atomics.load(words(), poolWord(entry, P_WORKER)) === id
+    ) {
       Atomics.compareExchange(
         words(),
         poolWord(entry, P_STATE),
@@ -482,6 +497,9 @@ function parkHere(boot: Boot, w: Int32Array): Job | undefined {
 /** Gives up the worker's pool entry: it is about to close. */
 export function leavePool(): void {
   if (ownEntry < 0) return;
-  Atomics.store(words(), poolWord(ownEntry, P_STATE), P_FREE);
+  const entry = ownEntry;
   ownEntry = -1;
+  const boot = runtime().boot!;
+  Atomics.store(wordsAt(boot.cell, CELL_WORDS), W_ENTRY, -1);
+  Atomics.store(words(), poolWord(entry, P_STATE), P_FREE);
 }

@@ -69,10 +69,6 @@ function dataOf(target: object): Record<PropertyKey, unknown> {
   return data;
 }
 
-function configurable(descriptor: PropertyDescriptor): PropertyDescriptor {
-  return { ...descriptor, configurable: true };
-}
-
 const handler: ProxyHandler<object> = {
   get(target, key, receiver) {
     const data = dataOf(target);
@@ -102,7 +98,20 @@ const handler: ProxyHandler<object> = {
     return delete dataOf(target)[key];
   },
   defineProperty(target, key, descriptor) {
-    Object.defineProperty(dataOf(target), key, configurable(descriptor));
+    // A proxy may not report a non-configurable property its target lacks,
+    // and one on the target would be every thread's. (A new property is
+    // non-configurable unless the descriptor says otherwise.)
+    const data = dataOf(target);
+    if (
+      descriptor.configurable === false ||
+      (descriptor.configurable === undefined && !(key in data))
+    ) {
+      throw new TypeError(
+        `Cannot define ThreadLocal attribute ${String(key)} as ` +
+          `non-configurable: its attributes are per thread`,
+      );
+    }
+    Object.defineProperty(data, key, { ...descriptor, configurable: true });
     return true;
   },
   getOwnPropertyDescriptor(target, key) {

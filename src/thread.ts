@@ -37,6 +37,8 @@ import { bytesAt, free, heap } from "./_heap.ts";
 import { freeJob, runJob, setPoolLimit, writeJob } from "./_workers.ts";
 import { POOL_MAX } from "./_layout.ts";
 import { startMainServices } from "./_main.ts";
+// Loaded with main's module graph, for workers to find it cached (_worker.ts).
+import "./_worker.ts";
 
 /**
  * Options of {@linkcode Thread}: Python's keyword arguments.

@@ -594,3 +594,54 @@ export function eventPong(
     pong.set();
   }
 }
+
+/** A synchronous target that leaves a rejected promise nobody handles. */
+export function rejectUnhandled(cell: Int32Array): void {
+  Promise.reject(new Boom(cell));
+}
+
+/** Sets attributes a plain assignment would not: a symbol, a hidden one. */
+export function hideAttributes(local: ThreadLocal, out: Int32Array): void {
+  const key = Symbol.for("weft.test.symbol");
+  out[0] = Reflect.ownKeys(local).length;
+  (local as unknown as Record<symbol, unknown>)[key] = 1;
+  Object.defineProperty(local, "hidden", {
+    value: 2,
+    enumerable: false,
+    configurable: true,
+  });
+  out[1] = Reflect.ownKeys(local).length;
+}
+
+/** A ThreadLocal subclass whose constructor fails in every thread but main. */
+export class FailingLocal extends ThreadLocal {
+  constructor(home: number) {
+    super(home);
+    if (getIdent() !== home) throw new Error("no defaults in this thread");
+    this.ok = true;
+  }
+}
+
+/** Touches a FailingLocal twice; both touches throw; records what they threw. */
+export function touchFailing(local: FailingLocal, out: SharedText): void {
+  const seen: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    try {
+      seen.push(String(local.ok));
+    } catch (error) {
+      seen.push((error as Error).message);
+    }
+  }
+  out.write(seen.join("|"));
+}
+
+/** Starts a child thread (pool off: main must create its worker) and joins it. */
+export function startAndJoinChild(cell: Int32Array): void {
+  const t = new Thread({ target: markCell, args: [cell], name: "child" });
+  t.start();
+  t.join();
+}
+
+export function markCell(cell: Int32Array): void {
+  Atomics.add(cell, 0, 1);
+}

@@ -1,6 +1,14 @@
 // Programs run as subprocesses by lifetime_test.ts: each mode checks how the
 // process lives and dies with its threads.
-import { currentThread, Event, sleep, Thread } from "../mod.ts";
+import process from "node:process";
+import {
+  currentThread,
+  enumerate,
+  Event,
+  setThreadPoolSize,
+  sleep,
+  Thread,
+} from "../mod.ts";
 
 const g = globalThis as { lifetimeLoads?: number; mainBlockRan?: boolean };
 g.lifetimeLoads = (g.lifetimeLoads ?? 0) + 1;
@@ -30,6 +38,27 @@ export function daemonParent(): void {
 
 export function kaboom(): void {
   throw new Error("kaboom");
+}
+
+/** Ends its thread the way `how` says, before printing anything. */
+export function exitEarly(how: string): void {
+  if (how === "deno") Deno.exit(3);
+  if (how === "process") process.exit(4);
+  if (how === "close") (globalThis as unknown as { close(): void }).close();
+  console.log("not reached");
+}
+
+/** Starts and joins a thread that exits its worker, `times` times. */
+function exits(how: string, times: number): void {
+  for (let i = 0; i < times; i++) {
+    const t = new Thread({ target: exitEarly, args: [how], name: `exit-${i}` });
+    t.start();
+    console.log(
+      `joined ${t.join(10_000)} alive ${t.isAlive()} listed ${
+        enumerate().includes(t)
+      }`,
+    );
+  }
 }
 
 export function report(): void {
@@ -64,6 +93,23 @@ if (import.meta.main) {
     case "module":
       new Thread({ target: report, name: "reporter" }).start();
       break;
+    case "exit-deno":
+    case "exit-process":
+    case "exit-close":
+      // On a reused worker, then on one that is not.
+      exits(Deno.args[0].slice(5), 3);
+      setThreadPoolSize(0);
+      exits(Deno.args[0].slice(5), 2);
+      break;
+    case "main-error":
+      new Thread({ target: slowWorker, args: ["worker"] }).start();
+      throw new Error("boom in main");
+    case "main-rejection":
+      new Thread({ target: slowWorker, args: ["worker"] }).start();
+      await Promise.reject(new Error("rejected in main"));
+      break;
+    case "main-error-alone":
+      throw new Error("boom with no thread");
     case "blocked": {
       const t = new Thread({ target: parent });
       t.start();

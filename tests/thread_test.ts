@@ -9,6 +9,7 @@ import {
   Lock,
   mainThread,
   setExcepthook,
+  setThreadPoolSize,
   sleep,
   Thread,
   ThreadError,
@@ -28,6 +29,7 @@ import {
   recordIdentity,
   recordingHook,
   RecordingThread,
+  rejectUnhandled,
   renameSelf,
   reportName,
   SharedText,
@@ -427,6 +429,41 @@ test("setExcepthook() replaces the hook in every thread, for sync and async erro
   assert.throws(() => setExcepthook(5 as never), TypeError);
 });
 
+test("an unhandled rejection in a thread is reported against that thread before it ends", () => {
+  setExcepthook(recordingHook);
+  try {
+    for (const pool of [8, 0]) {
+      setThreadPoolSize(pool);
+      for (let i = 0; i < 3; i++) {
+        const cell = cells(2);
+        const t = new Thread({ target: rejectUnhandled, args: [cell] });
+        t.start();
+        t.join();
+        assert.equal(cell[0], 1, `reported (pool ${pool}, thread ${i})`);
+        assert.equal(cell[1], t.ident, "against the thread it came from");
+      }
+    }
+  } finally {
+    setThreadPoolSize(8);
+    setExcepthook(null);
+  }
+});
+
+test(
+  "join() returns only once the thread has left enumerate() and activeCount(), every time",
+  () => {
+    const baseline = activeCount();
+    for (let i = 0; i < 1000; i++) {
+      const t = new Thread({ target: noop });
+      t.start();
+      t.join();
+      assert.equal(enumerate().includes(t), false, `listed after join ${i}`);
+      assert.equal(activeCount(), baseline, `counted after join ${i}`);
+    }
+  },
+  120_000,
+);
+
 test("threads may start threads, which outlive their parent and are enumerated everywhere", () => {
   const text = new SharedText();
   const release = new Event();
@@ -459,7 +496,11 @@ test(
       t.join();
       assert.equal(activeCount(), baseline);
     }
-    await until(() => osThreads() <= osBaseline + 2, 20_000, "workers to exit");
+    await until(
+      () => osThreads() <= osBaseline + 2,
+      20_000,
+      `workers to exit (${osBaseline} at first, ${osThreads()} now)`,
+    );
   },
   120_000,
 );

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { setThreadPoolSize, sleep, Thread } from "../mod.ts";
 import { cells, test } from "./_helpers.ts";
-import { CountingLocal, freshness, noop, SharedText } from "./_fixtures.ts";
+import {
+  CountingLocal,
+  freshness,
+  noop,
+  SharedText,
+  startAndJoinChild,
+} from "./_fixtures.ts";
 
 test("a reused worker runs every thread fresh: its own ident, name, ThreadLocals and no old timers", () => {
   const local = new CountingLocal(1, "t");
@@ -54,4 +60,19 @@ test("setThreadPoolSize() bounds the parked workers; 0 turns reuse off", () => {
   assert.throws(() => setThreadPoolSize(65), RangeError);
   assert.throws(() => setThreadPoolSize(1.5), RangeError);
   assert.throws(() => setThreadPoolSize("2" as never), TypeError);
+});
+
+test("a thread started from a thread gets its worker from main, also while main is blocked in join()", () => {
+  try {
+    // No parked worker to take: main must create the child's worker while
+    // it waits in join() for the parent.
+    setThreadPoolSize(0);
+    const cell = cells(1);
+    const parent = new Thread({ target: startAndJoinChild, args: [cell] });
+    parent.start();
+    assert.equal(parent.join(30_000), true);
+    assert.equal(cell[0], 1);
+  } finally {
+    setThreadPoolSize(8);
+  }
 });
