@@ -1,5 +1,14 @@
 // Thread targets for the benchmarks: exported, so threads find them.
-import type { Condition, Event, Lock, Semaphore } from "../mod.ts";
+import {
+  type Condition,
+  type Event,
+  type Lock,
+  type Queue,
+  type Semaphore,
+  setThreadPoolSize,
+  Thread,
+  Timer,
+} from "../mod.ts";
 
 /** Waits for `go`, then increments cell[0] `n` times under `lock`. */
 export function incrementMany(
@@ -50,6 +59,71 @@ export function conditionPartner(
 }
 
 export function noop(): void {}
+
+/** A target that takes shared state, as real threads do, and does nothing. */
+export function takeShared(
+  _lock: Lock,
+  _event: Event,
+  _cells: Int32Array,
+  _queue: Queue<unknown>,
+): void {}
+
+/**
+ * In a thread: starts and joins `n` threads, one after another, and records
+ * the mean start() latency in ms at out[0] (a thread's start() returns once
+ * the new thread runs). With `cold`, no worker is parked for reuse: each
+ * start needs a new one, which only main creates, while it waits in join().
+ */
+export function startChildren(
+  out: Float64Array,
+  n: number,
+  cold: boolean,
+): void {
+  if (cold) setThreadPoolSize(0);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const t = new Thread({ target: noop });
+    const begin = performance.now();
+    t.start();
+    total += performance.now() - begin;
+    t.join();
+  }
+  if (cold) setThreadPoolSize(8);
+  out[0] = total / n;
+}
+
+/** A "server": starts `n` short handler threads one after another. */
+export function serve(out: Float64Array, n: number): void {
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = new Thread({ target: noop, name: `handler-${i}` });
+    t.start();
+    t.join();
+  }
+  out[0] = performance.now() - begin;
+}
+
+/** Records when it fires, at out[i]. */
+export function fire(out: Float64Array, i: number): void {
+  out[i] = performance.timeOrigin + performance.now();
+}
+
+/**
+ * In a thread: arms a Timer of `interval` ms `n` times, each after the last
+ * fired, and records the mean lateness in ms at out[0].
+ */
+export function rearm(out: Float64Array, n: number, interval: number): void {
+  const times = new Float64Array(new SharedArrayBuffer(8 * (n + 1)));
+  let late = 0;
+  for (let i = 1; i <= n; i++) {
+    const begin = performance.timeOrigin + performance.now();
+    const timer = new Timer(interval, fire, [times, i]);
+    timer.start();
+    timer.join();
+    late += times[i] - begin - interval;
+  }
+  out[0] = late / n;
+}
 
 /** Waits on `release` (an idle thread, for memory measurements). */
 export function idle(release: Event): void {

@@ -1,12 +1,24 @@
 // The workloads measured by the Deno.bench files and by `deno task
 // bench:compare`, each checking its own result.
-import { Condition, Event, Lock, RLock, Semaphore, Thread } from "../mod.ts";
+import {
+  Condition,
+  Event,
+  Lock,
+  Queue,
+  RLock,
+  Semaphore,
+  Thread,
+} from "../mod.ts";
 import {
   conditionPartner,
   eventPartner,
   incrementMany,
   noop,
+  rearm,
   semaphoreMany,
+  serve,
+  startChildren,
+  takeShared,
 } from "./_targets.ts";
 
 /** Increments a counter under one Lock from `threads` threads; returns seconds. */
@@ -101,6 +113,53 @@ export function startJoin(n: number): number {
     t.join();
   }
   return (performance.now() - begin) / 1000;
+}
+
+/**
+ * `n` sequential thread start+join, each thread given a Lock, an Event, a
+ * typed array over a SharedArrayBuffer and a Queue; seconds.
+ */
+export function startJoinShared(n: number): number {
+  const args = [
+    new Lock(),
+    new Event(),
+    new Int32Array(new SharedArrayBuffer(64)),
+    new Queue(),
+  ] as const;
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = new Thread({ target: takeShared, args: [...args] });
+    t.start();
+    t.join();
+  }
+  return (performance.now() - begin) / 1000;
+}
+
+/** Runs `target` in a thread that reports one number at out[0], and returns it. */
+function inThread(
+  target: (out: Float64Array, ...args: never[]) => void,
+  args: unknown[],
+): number {
+  const out = new Float64Array(new SharedArrayBuffer(8));
+  const t = new Thread({ target: target as () => void, args: [out, ...args] });
+  t.start();
+  t.join();
+  return out[0];
+}
+
+/** Mean start() latency of `n` threads started by a thread, in ms. */
+export function nestedStart(n: number, cold: boolean): number {
+  return inThread(startChildren, [n, cold]);
+}
+
+/** ms for a thread to start and join `n` short handler threads in a row. */
+export function server(n: number): number {
+  return inThread(serve, [n]);
+}
+
+/** Mean lateness in ms of a Timer re-armed `n` times from a thread. */
+export function timerLateness(n: number, interval: number): number {
+  return inThread(rearm, [n, interval]);
 }
 
 /** `n` uncontended Lock acquire+release pairs; seconds. */

@@ -31,6 +31,7 @@ export const H_WORKER_COUNTER = 14; // last worker id handed out
 export const H_SPARE_WANTED = 15; // 1: a thread took the last idle worker
 export const H_BOOTING = 16; // spare workers created and not yet parked
 export const H_IDLE_BELL = 17; // bumped whenever a worker parks idle
+export const H_SAB_COUNTER = 18; // last SharedArrayBuffer id handed out
 export const H_CLASS_LOCKS = 32; // a spin lock per size class
 export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
 export const HEADER_WORDS = 128;
@@ -69,7 +70,8 @@ export const POOL_MAX = 64;
 export const P_STATE = 0; // P_FREE, P_IDLE, P_CLAIMED, P_READY, P_BUSY
 export const P_JOB = 1; // ref of the job block
 export const P_WORKER = 2; // id of the worker parked there
-export const POOL_WORDS = 3;
+export const P_CELL = 3; // ref of that worker's cell
+export const POOL_WORDS = 4;
 export const P_FREE = 0; // no worker
 export const P_IDLE = 1; // a worker parked, waiting for a job
 export const P_CLAIMED = 2; // a starter is writing a job
@@ -113,16 +115,20 @@ export function slotWord(slot: number, field: number): number {
 export const W_SLOT = 0; // slot of the thread it runs, -1: none
 export const W_GEN = 1;
 export const W_ENTRY = 2; // pool entry it parks in, -1: none
-export const CELL_WORDS = 3;
+export const W_CACHED = 3; // how many SharedArrayBuffer ids follow
+export const W_CACHE = 4; // the ids of the buffers it holds (see _sab_cache.ts)
+export const CACHE_SIZE = 16;
+export const CELL_WORDS = W_CACHE + CACHE_SIZE;
 
 // A job: a thread to run, encoded (see thread.ts), and where its shared
 // buffers travel.
 export const J_SLOT = 0;
 export const J_GEN = 1;
-export const J_LENGTH = 2; // bytes of the encoded thread, after the header
+export const J_LENGTH = 2; // bytes of the encoded thread, after the ids
 export const J_SABS = 3; // J_NO_SABS, J_DIRECT (main's port) or a relay id
-export const J_HEADER_WORDS = 4;
-export const J_NO_SABS = 0;
+export const J_SAB_COUNT = 4; // the ids of its SharedArrayBuffers follow
+export const J_HEADER_WORDS = 5;
+export const J_NO_SABS = 0; // none to deliver: the worker holds them all
 export const J_DIRECT = -1;
 
 // Blocks: two header words before the payload. Sizes are powers of two from

@@ -26,8 +26,8 @@ import {
 import { _reportError } from "./excepthook.ts";
 import {
   type Boot,
+  type Delivery,
   freeJob,
-  type Job,
   leavePool,
   park,
   readJob,
@@ -96,9 +96,9 @@ function turn(): Promise<void> {
 }
 
 /** Runs one thread, until it and the reports of its errors are done. */
-async function runThread(job: Job, cell: Int32Array): Promise<void> {
+async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
   const rt = runtime();
-  const { slot, gen, bytes } = readJob(job.ref);
+  const { slot, gen, bytes, sabs } = readJob(job, cell);
   rt.slot = slot;
   rt.gen = gen;
   Atomics.store(cell, W_GEN, gen);
@@ -109,7 +109,7 @@ async function runThread(job: Job, cell: Int32Array): Promise<void> {
   let inline: boolean;
   try {
     try {
-      payload = await decodeAsync(bytes, job.sabs) as Payload;
+      payload = await decodeAsync(bytes, sabs) as Payload;
     } finally {
       freeJob(job.ref);
     }
@@ -178,9 +178,9 @@ export async function runWorker(): Promise<void> {
     releaseAll();
   });
   // A spare starts with no job: it parks at once.
-  let job: Job | undefined = boot.job === 0
+  let job: Delivery | undefined = boot.job === 0
     ? park(boot)
-    : { ref: boot.job, sabs: boot.sabs };
+    : { ref: boot.job, delivered: boot.sabs };
   while (job !== undefined) {
     await runThread(job, cell);
     endThread();

@@ -44,10 +44,12 @@ import {
   J_HEADER_WORDS,
   J_LENGTH,
   J_NO_SABS,
+  J_SAB_COUNT,
   J_SABS,
   J_SLOT,
   K_RAW,
   P_BUSY,
+  P_CELL,
   P_CLAIMED,
   P_FREE,
   P_IDLE,
@@ -74,12 +76,19 @@ import { alloc, bytesAt, free, heap, heapBuffer, wordsAt } from "./_heap.ts";
 import { runtime } from "./_runtime.ts";
 import { fetchRelayed, portForChild, stash } from "./_relay.ts";
 import { checkCanLoad, workerEntry } from "./_entry.ts";
+import { buffersOf, sabId, workerHolds } from "./_sab_cache.ts";
 import { nudgeMain, setMainService, spinWhile, waitWord } from "./_wait.ts";
 
 /** A thread to run: the ref of its job block and its shared buffers. */
 export interface Job {
   ref: number;
   sabs: SharedArrayBuffer[];
+}
+
+/** A job handed to a worker: its buffers, or those the worker lacked. */
+export interface Delivery {
+  ref: number;
+  delivered: SharedArrayBuffer[];
 }
 
 /** What a worker receives at boot. */
@@ -109,26 +118,53 @@ function words(): Int32Array {
   return runtime().registry.words;
 }
 
-/** Writes a job: the thread's slot and its encoded form. Returns its ref. */
-export function writeJob(slot: number, gen: number, bytes: Uint8Array): number {
-  const ref = alloc(J_HEADER_WORDS * 4 + bytes.length, K_RAW);
+/**
+ * Writes a job: the thread's slot, the ids of its shared buffers and its
+ * encoded form. Returns its ref.
+ */
+export function writeJob(
+  slot: number,
+  gen: number,
+  bytes: Uint8Array,
+  sabs: SharedArrayBuffer[],
+): number {
+  const header = J_HEADER_WORDS + sabs.length;
+  const ref = alloc(header * 4 + bytes.length, K_RAW);
   const w = heap().i32;
   w[ref + J_SLOT] = slot;
   w[ref + J_GEN] = gen;
   w[ref + J_LENGTH] = bytes.length;
-  bytesAt(ref + J_HEADER_WORDS, bytes.length).set(bytes);
+  w[ref + J_SAB_COUNT] = sabs.length;
+  sabs.forEach((sab, i) => w[ref + J_HEADER_WORDS + i] = sabId(sab));
+  bytesAt(ref + header, bytes.length).set(bytes);
   return ref;
 }
 
-/** The slot, generation and encoded thread of a job. */
-export function readJob(
-  ref: number,
-): { slot: number; gen: number; bytes: Uint8Array } {
+function jobIds(ref: number): number[] {
   const w = heap().i32;
+  const ids: number[] = [];
+  for (let i = 0; i < w[ref + J_SAB_COUNT]; i++) {
+    ids.push(w[ref + J_HEADER_WORDS + i]);
+  }
+  return ids;
+}
+
+/**
+ * In the worker: the slot, generation, encoded thread and shared buffers of
+ * a job (the buffers it lacked came with it).
+ */
+export function readJob(
+  delivery: Delivery,
+  cell: Int32Array,
+): { slot: number; gen: number; bytes: Uint8Array; sabs: SharedArrayBuffer[] } {
+  const ref = delivery.ref;
+  const w = heap().i32;
+  const ids = jobIds(ref);
   return {
     slot: w[ref + J_SLOT],
     gen: w[ref + J_GEN],
-    bytes: bytesAt(ref + J_HEADER_WORDS, w[ref + J_LENGTH]),
+    bytes: bytesAt(ref + J_HEADER_WORDS + ids.length, w[ref + J_LENGTH]),
+    sabs: buffersOf(cell, ids, delivery.delivered),
   };
 }
 
@@ -242,17 +278,21 @@ function offer(job: Job): boolean {
     const at = poolWord(entry, P_STATE);
     if (Atomics.load(w, at) !== P_IDLE) continue;
     if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) continue;
+    // The worker's list of the buffers it holds is stable while it parks.
+    const cell = wordsAt(Atomics.load(w, poolWord(entry, P_CELL)), CELL_WORDS);
+    const missing = job.sabs.filter((sab) => !workerHolds(cell, sabId(sab)));
     const h = heap().i32;
-    if (job.sabs.length === 0) h[job.ref + J_SABS] = J_NO_SABS;
+    if (missing.length === 0) h[job.ref + J_SABS] = J_NO_SABS;
     else {
       const port = isMainThread
         ? direct.get(Atomics.load(w, poolWord(entry, P_WORKER)))
         : undefined;
       if (port !== undefined) {
-        port.postMessage({ ref: job.ref, sabs: job.sabs });
+        // Just the array: posting costs twice as much in an object.
+        port.postMessage(missing);
         h[job.ref + J_SABS] = J_DIRECT;
       } else {
-        h[job.ref + J_SABS] = stash(job.sabs);
+        h[job.ref + J_SABS] = stash(missing);
       }
     }
     Atomics.store(w, poolWord(entry, P_JOB), job.ref);
@@ -432,7 +472,7 @@ let spareCounted = false;
  * Parks the calling worker until a thread is handed to it. Returns undefined
  * (the worker should close) when the pool is full.
  */
-export function park(boot: Boot): Job | undefined {
+export function park(boot: Boot): Delivery | undefined {
   const w = words();
   try {
     return parkHere(boot, w);
@@ -445,7 +485,7 @@ export function park(boot: Boot): Job | undefined {
   }
 }
 
-function parkHere(boot: Boot, w: Int32Array): Job | undefined {
+function parkHere(boot: Boot, w: Int32Array): Delivery | undefined {
   const cell = wordsAt(boot.cell, CELL_WORDS);
   if (ownEntry < 0) {
     for (let entry = 0; entry < POOL_MAX && ownEntry < 0; entry++) {
@@ -455,6 +495,7 @@ function parkHere(boot: Boot, w: Int32Array): Job | undefined {
       ) {
         ownEntry = entry;
         Atomics.store(w, poolWord(entry, P_WORKER), boot.workerId);
+        Atomics.store(w, poolWord(entry, P_CELL), boot.cell);
         Atomics.store(cell, W_ENTRY, entry);
       }
     }
@@ -482,15 +523,16 @@ function parkHere(boot: Boot, w: Int32Array): Job | undefined {
   Atomics.store(w, at, P_BUSY);
   const ref = Atomics.load(w, poolWord(ownEntry, P_JOB));
   const sabsAt = heap().i32[ref + J_SABS];
-  if (sabsAt === J_NO_SABS) return { ref, sabs: [] };
-  if (sabsAt !== J_DIRECT) return { ref, sabs: fetchRelayed(sabsAt) };
-  // Posted by main before it handed the job over: already in the port.
+  if (sabsAt === J_NO_SABS) return { ref, delivered: [] };
+  if (sabsAt !== J_DIRECT) return { ref, delivered: fetchRelayed(sabsAt) };
+  // Posted by main before it handed the job over: already in the port,
+  // the only message there (one per job, in order).
   for (;;) {
-    const message = receiveMessageOnPort(boot.direct!)?.message as
-      | Job
+    const delivered = receiveMessageOnPort(boot.direct!)?.message as
+      | SharedArrayBuffer[]
       | undefined;
-    if (message?.ref === ref) return message;
-    if (message === undefined) Atomics.wait(w, at, P_BUSY, 0.05);
+    if (delivered !== undefined) return { ref, delivered };
+    Atomics.wait(w, at, P_BUSY, 0.05);
   }
 }
 

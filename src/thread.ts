@@ -261,7 +261,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     rt.known.set(slot, this);
     let job = 0;
     try {
-      job = writeJob(slot, gen, bytes);
+      job = writeJob(slot, gen, bytes, sabs);
       runJob({ ref: job, sabs }, this.#name);
     } catch (error) {
       if (job !== 0) freeJob(job);

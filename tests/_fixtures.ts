@@ -573,10 +573,14 @@ export function freshness(
   out[1] = "mark" in local ? 1 : 0;
   out[2] = local.inits as number;
   local.mark = true;
+  // Ticks of an earlier thread's interval that ran while a later thread ran.
   const g = globalThis as { leftoverTicks?: number };
   out[3] = g.leftoverTicks ?? 0;
   g.leftoverTicks = 0;
-  setInterval(() => g.leftoverTicks!++, 1);
+  const me = getIdent();
+  setInterval(() => {
+    if (getIdent() !== me) g.leftoverTicks!++;
+  }, 1);
   text.write(currentThread().name);
 }
 
