@@ -25,6 +25,7 @@ import {
   resolveClassSync,
 } from "./_locate.ts";
 import { adopt, release, retain, shareOf } from "./_handles.ts";
+import { heap } from "./_heap.ts";
 
 const T_UNDEFINED = 0;
 const T_NULL = 1;
@@ -138,6 +139,52 @@ function extensionOf(proto: object | null): number {
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
+/**
+ * Where `target` sits in `root` (named `name`), as a path like
+ * `args[1].callback`: looked for only once encoding failed there, so that
+ * encoding keeps no path as it goes.
+ */
+function pathTo(root: unknown, name: string, target: unknown): string {
+  const seen = new Set<object>();
+  const join = (path: string, key: string): string =>
+    path === "" ? key : `${path}.${key}`;
+  const search = (v: unknown, path: string): string | undefined => {
+    if (v === target) return path;
+    if (typeof v !== "object" || v === null || seen.has(v)) return undefined;
+    seen.add(v);
+    const extension = extensionOf(Object.getPrototypeOf(v));
+    if (extension >= 0) return search(extensions[extension].state(v), path);
+    if (v instanceof Map) {
+      let i = 0;
+      for (const [key, value] of v) {
+        const found = search(key, join(path, `<key ${i}>`)) ??
+          search(value, join(path, `<value ${i}>`));
+        if (found !== undefined) return found;
+        i++;
+      }
+      return undefined;
+    }
+    if (v instanceof Set) {
+      let i = 0;
+      for (const item of v) {
+        const found = search(item, join(path, `<item ${i++}>`));
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    }
+    for (const key of Object.keys(v)) {
+      const at = Array.isArray(v) ? `${path}[${key}]` : join(path, key);
+      const found = search((v as Record<string, unknown>)[key], at);
+      if (found !== undefined) return found;
+    }
+    if (v instanceof Error && "cause" in v) {
+      return search(v.cause, join(path, "cause"));
+    }
+    return undefined;
+  };
+  return search(root, name) ?? name;
+}
+
 function refuse(path: string, what: string): TypeError {
   return new TypeError(
     `Cannot pass ${what} to another thread (at ${path}): only ` +
@@ -168,12 +215,16 @@ export interface Encoded {
 }
 
 const NO_SABS: SharedArrayBuffer[] = [];
+/** Small values look their objects up in a list: cheaper than a Map. */
+const SEEN_LIST = 16;
 
 /** Writes values into bytes. One per thread is reused (see {@linkcode encode}). */
 class Writer {
   buf = new Uint8Array(4096);
   view = new DataView(this.buf.buffer);
   pos = 0;
+  /** Objects written so far, for back-references: the first few in a list. */
+  seenList: (object | undefined)[] = new Array(SEEN_LIST).fill(undefined);
   seen = new Map<object, number>();
   objects = 0;
   buffers: ArrayBufferLike[] = [];
@@ -189,15 +240,29 @@ class Writer {
   sabs: SharedArrayBuffer[] = [];
   modules: Modules | string[] = [];
   busy = false;
+  /** What is written, and its name, for the path in an error. */
+  root: unknown = undefined;
+  name = "";
 
-  reset(modules: Modules): void {
+  reset(modules: Modules, root: unknown, name: string): void {
     this.pos = HEAD;
     this.objects = 0;
     this.modules = modules;
+    this.root = root;
+    this.name = name;
+  }
+
+  refuse(v: unknown, what: string): TypeError {
+    return refuse(pathTo(this.root, this.name, v), what);
   }
 
   clear(): void {
-    if (this.objects > 0) this.seen.clear();
+    this.root = undefined;
+    if (this.objects > 0) {
+      // Let go of what was written; no length change (that costs more).
+      this.seenList.fill(undefined, 0, Math.min(this.objects, SEEN_LIST));
+      if (this.objects > SEEN_LIST) this.seen.clear();
+    }
     if (this.buffers.length > 0) {
       this.buffers = [];
       this.bufferViews = [];
@@ -303,7 +368,7 @@ class Writer {
     for (const word of words) this.u32(word);
   }
 
-  value(v: unknown, path: string): void {
+  value(v: unknown): void {
     switch (typeof v) {
       case "number":
         if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
@@ -331,38 +396,38 @@ class Writer {
         return;
       case "object":
         if (v === null) this.u8(T_NULL);
-        else this.object(v, path);
+        else this.object(v);
         return;
       case "function":
-        throw refuse(path, `a function (${v.name || "anonymous"})`);
+        throw this.refuse(v, `a function (${v.name || "anonymous"})`);
       default:
-        throw refuse(path, "a symbol");
+        throw this.refuse(v, "a symbol");
     }
   }
 
-  object(v: object, path: string): void {
-    const seen = this.seen.get(v);
-    if (seen !== undefined) {
+  object(v: object): void {
+    const seen = this.indexOf(v);
+    if (seen >= 0) {
       this.u8(T_BACKREF);
       this.u32(seen);
       return;
     }
     if (Array.isArray(v)) {
-      this.seen.set(v, this.objects++);
-      this.array(v, path);
+      this.remember(v);
+      this.array(v);
       return;
     }
     const proto = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
-      this.seen.set(v, this.objects++);
+      this.remember(v);
       this.u8(proto === null ? T_NULL_PROTO : T_OBJECT);
-      this.fields(v as Record<string, unknown>, path);
+      this.fields(v as Record<string, unknown>);
       return;
     }
-    this.special(v, proto, path);
+    this.special(v, proto);
   }
 
-  array(v: unknown[], path: string): void {
+  array(v: unknown[]): void {
     const n = v.length;
     const at = this.pos;
     this.u8(T_ARRAY);
@@ -371,14 +436,14 @@ class Writer {
       const item = v[i];
       if (item === undefined && !(i in v)) {
         this.pos = at;
-        this.sparse(v, path);
+        this.sparse(v);
         return;
       }
-      this.value(item, `${path}[${i}]`);
+      this.value(item);
     }
   }
 
-  sparse(v: unknown[], path: string): void {
+  sparse(v: unknown[]): void {
     this.u8(T_SPARSE);
     this.u32(v.length);
     const countAt = this.pos;
@@ -388,33 +453,47 @@ class Writer {
       const index = Number(key);
       if (!Number.isInteger(index) || index < 0) continue;
       this.u32(index);
-      this.value(v[index], `${path}[${index}]`);
+      this.value(v[index]);
       count++;
     }
     this.view.setUint32(countAt, count, true);
   }
 
-  fields(v: Record<string, unknown>, path: string): void {
+  fields(v: Record<string, unknown>): void {
     const keys = Object.keys(v);
     this.u32(keys.length);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       this.string(key);
-      this.value(v[key], path === "" ? key : `${path}.${key}`);
+      this.value(v[key]);
     }
   }
 
-  special(v: object, proto: object, path: string): void {
+  /** Numbers an object about to be written (see indexOf). */
+  remember(v: object): void {
     const index = this.objects++;
-    this.seen.set(v, index);
+    if (index < SEEN_LIST) this.seenList[index] = v;
+    else this.seen.set(v, index);
+  }
+
+  /** The number of an object written before, or -1. */
+  indexOf(v: object): number {
+    const list = this.seenList;
+    for (let i = Math.min(this.objects, SEEN_LIST) - 1; i >= 0; i--) {
+      if (list[i] === v) return i;
+    }
+    return this.objects <= SEEN_LIST ? -1 : this.seen.get(v) ?? -1;
+  }
+
+  special(v: object, proto: object): void {
+    this.remember(v);
     if (proto === Map.prototype) {
       const map = v as Map<unknown, unknown>;
       this.u8(T_MAP);
       this.u32(map.size);
-      let i = 0;
       for (const [key, value] of map) {
-        this.value(key, `${path}.<key ${i}>`);
-        this.value(value, `${path}.<value ${i++}>`);
+        this.value(key);
+        this.value(value);
       }
       return;
     }
@@ -422,8 +501,7 @@ class Writer {
       const set = v as Set<unknown>;
       this.u8(T_SET);
       this.u32(set.size);
-      let i = 0;
-      for (const item of set) this.value(item, `${path}.<item ${i++}>`);
+      for (const item of set) this.value(item);
       return;
     }
     if (v instanceof Date) {
@@ -438,7 +516,7 @@ class Writer {
       return;
     }
     if (ArrayBuffer.isView(v)) {
-      this.view_(v as AnyView, path);
+      this.view_(v as AnyView);
       return;
     }
     if (v instanceof ArrayBuffer) {
@@ -471,7 +549,7 @@ class Writer {
       return;
     }
     if (v instanceof Error) {
-      this.error(v, path);
+      this.error(v);
       return;
     }
     const shared = shareOf(v);
@@ -487,19 +565,19 @@ class Writer {
     if (extension >= 0) {
       this.u8(T_EXTENSION);
       this.u8(extension);
-      this.value(extensions[extension].state(v), path);
+      this.value(extensions[extension].state(v));
       return;
     }
     const ctor = (proto as { constructor?: unknown }).constructor;
     if (typeof ctor !== "function" || isNative(ctor)) {
-      throw refuse(path, describeType(v));
+      throw this.refuse(v, describeType(v));
     }
     this.u8(T_INSTANCE);
     this.u32(this.classRef(ctor as abstract new () => unknown));
-    this.fields(v as Record<string, unknown>, path);
+    this.fields(v as Record<string, unknown>);
   }
 
-  error(v: Error, path: string): void {
+  error(v: Error): void {
     let type = 0;
     let proto = Object.getPrototypeOf(v);
     let cls = -1;
@@ -523,25 +601,25 @@ class Writer {
     this.u8(T_ERROR);
     this.u8(type);
     this.i32(cls);
-    this.value(String(v.name), `${path}.name`);
-    this.value(String(v.message), `${path}.message`);
+    this.value(String(v.name));
+    this.value(String(v.message));
     const stack = v.stack;
-    this.value(typeof stack === "string" ? stack : undefined, `${path}.stack`);
+    this.value(typeof stack === "string" ? stack : undefined);
     const hasCause = Object.hasOwn(v, "cause");
     this.u8(hasCause ? 1 : 0);
-    if (hasCause) this.value(v.cause, `${path}.cause`);
+    if (hasCause) this.value(v.cause);
     const own: Record<string, unknown> = {};
     for (const key of Object.keys(v)) {
       if (key !== "cause" && key !== "message" && key !== "stack") {
         own[key] = (v as unknown as Record<string, unknown>)[key];
       }
     }
-    this.fields(own, path);
+    this.fields(own);
   }
 
-  view_(v: AnyView, path: string): void {
+  view_(v: AnyView): void {
     const type = VIEW_TYPES.findIndex((t) => v instanceof t);
-    if (type < 0) throw refuse(path, describeType(v));
+    if (type < 0) throw this.refuse(v, describeType(v));
     const length = v instanceof DataView
       ? v.byteLength
       : (v as Int8Array).length;
@@ -656,30 +734,42 @@ class Writer {
 
 let writer = new Writer();
 
+/** An encoded value in this thread's buffer (see {@linkcode encodeRaw}). */
+export interface RawEncoded {
+  /** The writer's buffer: the message is its first `length` bytes. */
+  buffer: Uint8Array;
+  length: number;
+  sabs: SharedArrayBuffer[];
+}
+
+const raw: RawEncoded = { buffer: new Uint8Array(0), length: 0, sabs: NO_SABS };
+
 /**
- * Encodes `value`. `path` names it in errors (`args[1].callback`); `modules`
- * lists where the classes of instances in it may be exported. Primitives in
- * the value are retained for the encoded copy: consume the bytes with
- * {@linkcode decode} or drop them with {@linkcode discard}.
+ * Encodes `value` into this thread's buffer, valid until the next encode,
+ * without creating a view of it (the fast path of queue items). `path` names
+ * it in errors (`args[1].callback`); `modules` lists where the classes of
+ * instances in it may be exported. Primitives in the value are retained for
+ * the encoded copy: consume the bytes with {@linkcode decode} or drop them
+ * with {@linkcode discard}. The result object is reused: take its fields at
+ * once.
  *
  * @throws {TypeError} When the value holds something that cannot cross.
  */
-export function encode(
+export function encodeRaw(
   value: unknown,
   path: string,
   modules: Modules,
-): Encoded {
+): RawEncoded {
   // A getter read while encoding may itself encode: it gets its own writer.
   const w = writer.busy ? new Writer() : writer;
   w.busy = true;
-  w.reset(modules);
+  w.reset(modules, value, path);
   try {
-    w.value(value, path);
-    const length = w.finish();
-    return {
-      bytes: w.buf.subarray(0, length),
-      sabs: w.sabs.length > 0 ? w.sabs : NO_SABS,
-    };
+    w.value(value);
+    raw.length = w.finish();
+    raw.buffer = w.buf;
+    raw.sabs = w.sabs.length > 0 ? w.sabs : NO_SABS;
+    return raw;
   } catch (error) {
     for (const ref of w.handles) release(ref);
     throw error;
@@ -690,12 +780,41 @@ export function encode(
   }
 }
 
+/**
+ * Encodes `value`: as {@linkcode encodeRaw}, with a view of exactly the
+ * message's bytes.
+ *
+ * @throws {TypeError} When the value holds something that cannot cross.
+ */
+export function encode(
+  value: unknown,
+  path: string,
+  modules: Modules,
+): Encoded {
+  const { buffer, length, sabs } = encodeRaw(value, path, modules);
+  return { bytes: buffer.subarray(0, length), sabs };
+}
+
+/**
+ * An encoded value: a view of its bytes, or, for one in shared memory, the
+ * heap offset where it starts (which spares creating a view).
+ */
+export type Message = Uint8Array | number;
+
+function flagsOf(bytes: Message): number {
+  return typeof bytes === "number" ? heap().u8[bytes] : bytes[0];
+}
+
 /** Drops the references an encoded copy holds (it will not be decoded). */
-export function discard(bytes: Uint8Array): void {
-  if ((bytes[0] & F_HANDLES) === 0) return;
-  const r = new Reader(bytes, NO_SABS);
-  r.skipToHandles();
-  for (let n = r.u32(); n > 0; n--) release(r.u32());
+export function discard(bytes: Message): void {
+  if ((flagsOf(bytes) & F_HANDLES) === 0) return;
+  const r = Reader.take(bytes, NO_SABS);
+  try {
+    r.skipToHandles();
+    for (let n = r.u32(); n > 0; n--) release(r.u32());
+  } finally {
+    r.done();
+  }
 }
 
 /**
@@ -706,38 +825,46 @@ export function discard(bytes: Uint8Array): void {
  * @throws {TypeError} When a class it holds is not loaded in this thread.
  */
 export function decode(
-  bytes: Uint8Array,
+  bytes: Message,
   sabs: SharedArrayBuffer[] = NO_SABS,
   spend = true,
 ): unknown {
-  const r = new Reader(bytes, sabs);
-  if ((bytes[0] & F_SIDE) !== 0) {
-    r.side();
-    r.classes = r.classRefs.map((ref, i) => {
-      const found = resolveClassSync(ref);
-      if (found !== undefined) return found;
-      if (r.classOptional[i]) return null;
-      throw new TypeError(notLoaded(ref));
-    });
+  const r = Reader.take(bytes, sabs);
+  try {
+    if ((r.flags() & F_SIDE) !== 0) {
+      r.side();
+      for (let i = 0; i < r.classRefs.length; i++) {
+        const found = resolveClassSync(r.classRefs[i]);
+        if (found === undefined && !r.classOptional[i]) {
+          throw new TypeError(notLoaded(r.classRefs[i]));
+        }
+        r.classes.push(found ?? null);
+      }
+    }
+    const value = r.value();
+    if (spend) r.releaseHandles();
+    return value;
+  } finally {
+    r.done();
   }
-  const value = r.value();
-  if (spend) r.releaseHandles();
-  return value;
 }
 
 /**
- * Decodes a message (and uses it up), importing the modules of classes this thread has not
- * loaded yet (the modules the sender named).
+ * Decodes a message (and uses it up), importing the modules of classes this
+ * thread has not loaded yet (the modules the sender named).
  */
 export async function decodeAsync(
   bytes: Uint8Array,
   sabs: SharedArrayBuffer[] = NO_SABS,
 ): Promise<unknown> {
-  const r = new Reader(bytes, sabs);
-  if ((bytes[0] & F_SIDE) !== 0) {
+  // Its own reader: the awaits would let other decodes in meanwhile.
+  const r = new Reader();
+  r.start(bytes, sabs);
+  let classes: (Constructor | null)[] = [];
+  if ((r.flags() & F_SIDE) !== 0) {
     r.side();
     try {
-      r.classes = await Promise.all(
+      classes = await Promise.all(
         r.classRefs.map((ref, i) =>
           r.classOptional[i]
             ? resolveClass(ref).catch(() => null)
@@ -749,21 +876,27 @@ export async function decodeAsync(
       throw error;
     }
   }
-  r.async = [];
+  r.classes = classes;
+  const pending: Promise<unknown>[] = [];
+  r.async = pending;
   const value = r.value();
   r.releaseHandles();
-  await Promise.all(r.async);
+  await Promise.all(pending);
   return value;
 }
 
 /** The first class an encoded value holds that this thread has not loaded. */
-export function missingClass(bytes: Uint8Array): CodeRef | undefined {
-  if ((bytes[0] & F_CLASSES) === 0) return undefined;
-  const r = new Reader(bytes, NO_SABS);
-  r.side();
-  return r.classRefs.find((ref, i) =>
-    !r.classOptional[i] && resolveClassSync(ref) === undefined
-  );
+export function missingClass(bytes: Message): CodeRef | undefined {
+  if ((flagsOf(bytes) & F_CLASSES) === 0) return undefined;
+  const r = Reader.take(bytes, NO_SABS);
+  try {
+    r.side();
+    return r.classRefs.find((ref, i) =>
+      !r.classOptional[i] && resolveClassSync(ref) === undefined
+    );
+  } finally {
+    r.done();
+  }
 }
 
 /** The message for an instance whose class this thread has not loaded. */
@@ -778,21 +911,73 @@ export function notLoaded(ref: CodeRef): string {
 const STRING_CACHE = 4096;
 const strings: (string | undefined)[] = new Array(STRING_CACHE);
 
-/** Reads values from a message. */
+type Constructor = abstract new () => unknown;
+
+const NO_BYTES = new Uint8Array(0);
+
+/** Reads values from a message. One per thread is reused (see take()). */
 class Reader {
-  view: DataView;
-  pos = HEAD;
+  /** The whole buffer the message lies in, and a view of it. */
+  buf: Uint8Array = NO_BYTES;
+  view: DataView = new DataView(NO_BYTES.buffer);
+  /** Where the message starts in `buf`. */
+  base = 0;
+  pos = 0;
+  sabs: SharedArrayBuffer[] = NO_SABS;
   objects: unknown[] = [];
   buffers: ArrayBufferLike[] = [];
   classRefs: CodeRef[] = [];
   classOptional: boolean[] = [];
   /** The classes, resolved; null for an error's class not found here. */
-  classes: ((abstract new () => unknown) | null)[] = [];
+  classes: (Constructor | null)[] = [];
   handlesAt = -1;
   async: Promise<unknown>[] | undefined;
+  busy = false;
 
-  constructor(readonly buf: Uint8Array, readonly sabs: SharedArrayBuffer[]) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  static #free = new Reader();
+
+  /** The thread's reader (a new one when it is busy), set on a message. */
+  static take(bytes: Message, sabs: SharedArrayBuffer[]): Reader {
+    const r = Reader.#free.busy ? new Reader() : Reader.#free;
+    r.busy = true;
+    r.start(bytes, sabs);
+    return r;
+  }
+
+  start(bytes: Message, sabs: SharedArrayBuffer[]): void {
+    if (
+      typeof bytes === "number" || bytes.buffer instanceof SharedArrayBuffer
+    ) {
+      // Messages in shared memory need no view of their own.
+      const h = heap();
+      this.buf = h.u8;
+      this.view = h.view;
+    } else if (bytes.buffer !== this.buf.buffer) {
+      this.buf = new Uint8Array(bytes.buffer);
+      this.view = new DataView(bytes.buffer);
+    }
+    this.base = typeof bytes === "number" ? bytes : bytes.byteOffset;
+    this.pos = this.base + HEAD;
+    this.sabs = sabs;
+  }
+
+  /** Lets go of what the last message held, for the next one. */
+  done(): void {
+    if (this.objects.length > 0) this.objects.length = 0;
+    if (this.buffers.length > 0) this.buffers.length = 0;
+    if (this.classRefs.length > 0) {
+      this.classRefs.length = 0;
+      this.classOptional.length = 0;
+      this.classes.length = 0;
+    }
+    this.sabs = NO_SABS;
+    this.async = undefined;
+    this.handlesAt = -1;
+    this.busy = false;
+  }
+
+  flags(): number {
+    return this.buf[this.base];
   }
 
   u8(): number {
@@ -820,7 +1005,7 @@ class Reader {
   /** Reads the side section, then comes back to the value. */
   side(): void {
     const back = this.pos;
-    this.pos = this.view.getUint32(1, true);
+    this.pos = this.base + this.view.getUint32(this.base + 1, true);
     for (let n = this.u32(); n > 0; n--) this.buffers.push(this.buffer());
     for (let n = this.u32(); n > 0; n--) {
       this.classOptional.push(this.u8() === 1);
@@ -836,7 +1021,7 @@ class Reader {
   }
 
   releaseHandles(): void {
-    if ((this.buf[0] & F_HANDLES) === 0) return;
+    if ((this.flags() & F_HANDLES) === 0) return;
     this.pos = this.handlesAt;
     for (let n = this.u32(); n > 0; n--) release(this.u32());
   }

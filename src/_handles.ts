@@ -9,7 +9,14 @@
 // frees the block, after the kind's `destroy` dropped what the block holds.
 // Registering a handle costs ~300 ns, less than the SharedArrayBuffer each
 // primitive used to allocate (600-900 ns).
-import { alloc, free, kindOf, retain, unretain } from "./_heap.ts";
+import {
+  alloc,
+  flushMagazines,
+  free,
+  kindOf,
+  retain,
+  unretain,
+} from "./_heap.ts";
 import { KINDS } from "./_layout.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -134,7 +141,10 @@ export function release(ref: number): void {
   free(ref);
 }
 
-/** Drops every reference this isolate's handles hold: it is closing. */
+/**
+ * Drops every reference this isolate's handles hold, and gives back the
+ * free blocks it kept: it is closing.
+ */
 export function releaseAll(): void {
   closed = true;
   const refs = [...held];
@@ -142,4 +152,5 @@ export function releaseAll(): void {
   for (const [ref, count] of refs) {
     for (let i = 0; i < count; i++) release(ref);
   }
+  flushMagazines();
 }

@@ -22,6 +22,7 @@ import {
   H_CLASS_HEADS,
   H_CLASS_LOCKS,
   H_GROW_LOCK,
+  H_HEAP_BYTES,
   MIN_CLASS_BYTES,
   REGISTRY_BYTES,
 } from "./_layout.ts";
@@ -36,6 +37,9 @@ interface State {
   i32: Int32Array;
   u8: Uint8Array;
   f64: Float64Array;
+  view: DataView;
+  /** The heap's length / 8 these views cover (see H_HEAP_BYTES). */
+  covered: number;
 }
 
 /** The heap's buffer, as a worker's boot data carries it. */
@@ -65,6 +69,7 @@ function init(sab: SharedArrayBuffer): State {
       0,
       (REGISTRY_BYTES >> 2) + BLOCK_HEADER_WORDS,
     );
+    Atomics.compareExchange(i32, H_HEAP_BYTES, 0, sab.byteLength / 8);
   }
   return views(sab);
 }
@@ -76,6 +81,8 @@ function views(sab: SharedArrayBuffer): State {
     i32: new Int32Array(sab, 0, length >> 2),
     u8: new Uint8Array(sab, 0, length),
     f64: new Float64Array(sab, 0, length >> 3),
+    view: new DataView(sab, 0, length),
+    covered: length / 8,
   };
 }
 
@@ -94,14 +101,40 @@ export function heapBuffer(): SharedArrayBuffer {
   return current().sab;
 }
 
-/** Whole-heap views, renewed when the heap has grown since. */
+/**
+ * Whole-heap views, renewed when the heap has grown since. (The registry's
+ * copy of the length is read: the buffer's own byteLength costs ~10x.)
+ */
 export function heap(): State {
-  let s = current();
-  if (s.u8.length !== s.sab.byteLength) {
-    const global = globalThis as unknown as Record<symbol, State>;
-    s = state = global[KEY] = views(s.sab);
+  const s = current();
+  // A plain read is enough: whoever hands us a ref beyond our views got it
+  // after the growth, through an atomic operation that orders this read.
+  if (s.i32[H_HEAP_BYTES] === s.covered) return s;
+  const global = globalThis as unknown as Record<symbol, State>;
+  return state = global[KEY] = views(s.sab);
+}
+
+/**
+ * Copies the first `length` bytes of `from` into the heap at byte `to` (a
+ * loop for small ones: a view to copy from costs more than they do).
+ */
+export function copyIn(from: Uint8Array, length: number, to: number): void {
+  const u8 = heap().u8;
+  if (length <= 64) {
+    for (let i = 0; i < length; i++) u8[to + i] = from[i];
+  } else {
+    u8.set(length === from.length ? from : from.subarray(0, length), to);
   }
-  return s;
+}
+
+/** Copies `length` bytes of the heap at byte `from` into the start of `to`. */
+export function copyOut(from: number, length: number, to: Uint8Array): void {
+  const u8 = heap().u8;
+  if (length <= 64) {
+    for (let i = 0; i < length; i++) to[i] = u8[from + i];
+  } else {
+    to.set(u8.subarray(from, from + length));
+  }
 }
 
 /** A view of `count` words at `ref`. */
@@ -114,17 +147,18 @@ export function bytesAt(ref: number, length: number): Uint8Array {
   return new Uint8Array(current().sab, ref << 2, length);
 }
 
+const MIN_CLASS_BITS = 31 - Math.clz32(MIN_CLASS_BYTES);
+
 function classOf(bytes: number): number {
-  let c = 0;
-  for (let size = MIN_CLASS_BYTES; size - BLOCK_HEADER_WORDS * 4 < bytes; c++) {
-    size *= 2;
-  }
-  return c;
+  const total = bytes + BLOCK_HEADER_WORDS * 4;
+  return total <= MIN_CLASS_BYTES
+    ? 0
+    : 32 - Math.clz32(total - 1) - MIN_CLASS_BITS;
 }
 
 /** Payload bytes a block of class `c` holds. */
 function capacityOf(c: number): number {
-  return MIN_CLASS_BYTES * 2 ** c - BLOCK_HEADER_WORDS * 4;
+  return (MIN_CLASS_BYTES << c) - BLOCK_HEADER_WORDS * 4;
 }
 
 function spinLock(w: Int32Array, at: number): void {
@@ -139,13 +173,59 @@ function spinUnlock(w: Int32Array, at: number): void {
   Atomics.store(w, at, 0);
 }
 
+// Each thread keeps a few free blocks of each class to itself (a magazine),
+// taken from and given back to the shared free lists MAGAZINE / 2 at a time,
+// so that most allocations and frees take no lock at all.
+const MAGAZINE = 32;
+const magazines: number[][] = Array.from({ length: CLASSES }, () => []);
+
+/** Moves up to MAGAZINE / 2 blocks from the shared free list of class `c`. */
+function refill(w: Int32Array, c: number, magazine: number[]): void {
+  if (Atomics.load(w, H_CLASS_HEADS + c) === 0) return;
+  spinLock(w, H_CLASS_LOCKS + c);
+  let ref = Atomics.load(w, H_CLASS_HEADS + c);
+  for (let n = MAGAZINE / 2; n > 0 && ref !== 0; n--) {
+    magazine.push(ref);
+    ref = w[ref];
+  }
+  Atomics.store(w, H_CLASS_HEADS + c, ref);
+  spinUnlock(w, H_CLASS_LOCKS + c);
+}
+
+/** Moves `count` blocks of class `c` back to the shared free list. */
+function spill(
+  w: Int32Array,
+  c: number,
+  magazine: number[],
+  count: number,
+): void {
+  spinLock(w, H_CLASS_LOCKS + c);
+  let head = Atomics.load(w, H_CLASS_HEADS + c);
+  for (let n = count; n > 0; n--) {
+    const ref = magazine.pop()!;
+    w[ref] = head;
+    head = ref;
+  }
+  Atomics.store(w, H_CLASS_HEADS + c, head);
+  spinUnlock(w, H_CLASS_LOCKS + c);
+}
+
+/** Gives this thread's kept blocks back to everyone: its isolate closes. */
+export function flushMagazines(): void {
+  const w = heap().i32;
+  magazines.forEach((m, c) => {
+    if (m.length > 0) spill(w, c, m, m.length);
+  });
+}
+
 /**
- * Allocates a block of at least `bytes` payload bytes, zeroed, and returns
- * its ref. `kind` marks what it holds (see _layout.ts).
+ * Allocates a block of at least `bytes` payload bytes, zeroed unless `zero`
+ * is false, and returns its ref. `kind` marks what it holds (see
+ * _layout.ts).
  *
  * @throws {RangeError} When the heap cannot grow to hold it.
  */
-export function alloc(bytes: number, kind: number): number {
+export function alloc(bytes: number, kind: number, zero = true): number {
   const c = classOf(bytes);
   if (c >= CLASSES) {
     throw new RangeError(
@@ -156,21 +236,19 @@ export function alloc(bytes: number, kind: number): number {
   }
   let s = heap();
   let w = s.i32;
-  spinLock(w, H_CLASS_LOCKS + c);
-  const ref = Atomics.load(w, H_CLASS_HEADS + c);
-  if (ref !== 0) {
-    Atomics.store(w, H_CLASS_HEADS + c, Atomics.load(w, ref));
-    spinUnlock(w, H_CLASS_LOCKS + c);
+  const magazine = magazines[c];
+  if (magazine.length === 0) refill(w, c, magazine);
+  const ref = magazine.pop();
+  if (ref !== undefined) {
     w[ref + B_INFO] = c | (kind << 8);
     w[ref + B_REFS] = 0;
-    s.u8.fill(0, ref << 2, (ref << 2) + capacityOf(c));
+    if (zero) s.u8.fill(0, ref << 2, (ref << 2) + capacityOf(c));
     return ref;
   }
-  spinUnlock(w, H_CLASS_LOCKS + c);
-  const total = (MIN_CLASS_BYTES * 2 ** c) >> 2;
+  const total = (MIN_CLASS_BYTES << c) >> 2;
   const fresh = Atomics.add(w, H_BUMP, total);
   const end = (fresh - BLOCK_HEADER_WORDS + total) * 4;
-  if (end > s.sab.byteLength) {
+  if (end > s.covered * 8) {
     grow(end);
     s = heap();
     w = s.i32;
@@ -191,14 +269,16 @@ function grow(end: number): void {
   try {
     const length = s.sab.byteLength;
     if (end > length) {
-      s.sab.grow(Math.min(s.sab.maxByteLength, Math.max(end, length * 2)));
+      const next = Math.min(s.sab.maxByteLength, Math.max(end, length * 2));
+      s.sab.grow(next - (next % 8));
+      Atomics.store(w, H_HEAP_BYTES, s.sab.byteLength / 8);
     }
   } finally {
     spinUnlock(w, H_GROW_LOCK);
   }
 }
 
-/** Returns a block to its free list. */
+/** Returns a block to the free blocks. */
 export function free(ref: number): void {
   const w = heap().i32;
   const info = w[ref + B_INFO];
@@ -207,10 +287,9 @@ export function free(ref: number): void {
   }
   const c = info & 0xff;
   w[ref + B_INFO] = c | FREE_BIT;
-  spinLock(w, H_CLASS_LOCKS + c);
-  w[ref] = Atomics.load(w, H_CLASS_HEADS + c);
-  Atomics.store(w, H_CLASS_HEADS + c, ref);
-  spinUnlock(w, H_CLASS_LOCKS + c);
+  const magazine = magazines[c];
+  if (magazine.length >= MAGAZINE) spill(w, c, magazine, MAGAZINE / 2);
+  magazine.push(ref);
 }
 
 /** Payload bytes the block at `ref` holds. */

@@ -32,6 +32,7 @@ export const H_SPARE_WANTED = 15; // 1: a thread took the last idle worker
 export const H_BOOTING = 16; // spare workers created and not yet parked
 export const H_IDLE_BELL = 17; // bumped whenever a worker parks idle
 export const H_SAB_COUNTER = 18; // last SharedArrayBuffer id handed out
+export const H_HEAP_BYTES = 19; // the heap's length / 8, set when it grows
 export const H_CLASS_LOCKS = 32; // a spin lock per size class
 export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
 export const HEADER_WORDS = 128;
@@ -218,32 +219,34 @@ export const VALUE_WORDS = 5;
 
 // Queue: its lock, its state, the waits (each an eventcount: a sequence word
 // bumped for waiters, the waiters registered under the lock, and those of
-// them asleep, so that nobody notifies while waiters only spin), then its
-// index of records (a ring, a stack or a binary heap, see _ring.ts...).
+// them asleep, so that nobody notifies while waiters only spin), then where
+// its items are (see _queue_store.ts).
 export const Q_LOCK = 0;
 export const Q_ORDER = 1; // FIFO, LIFO or PRIORITY
 export const Q_MAXSIZE = 2; // 0: unbounded
 export const Q_UNFINISHED = 3; // put() minus taskDone()
 export const Q_SHUTDOWN = 4; // 1 after shutdown()
-export const Q_BYTES = 5; // bytes of the records queued
+export const Q_BYTES = 5; // bytes of the items queued, encoded
 export const Q_MAX_BYTES = 6; // bound of Q_BYTES, 0: none
 export const Q_COMPARE = 7; // ref of the comparator's description, 0: none
-export const Q_GETTERS = 8; // eventcount of get(): seq, registered, asleep
-export const Q_PUTTERS = 11; // of put() on a full queue
-export const Q_JOINERS = 14; // of join()
-export const Q_INDEX = 17; // the index: INDEX_WORDS
-export const INDEX_REF = 0; // ref of the block of record refs
-export const INDEX_CAPACITY = 1; // refs it holds
-export const INDEX_HEAD = 2; // ring: position of the oldest
-export const INDEX_COUNT = 3;
-export const INDEX_WORDS = 4;
-export const Q_WORDS = Q_INDEX + INDEX_WORDS;
+export const Q_COUNT = 8; // items queued (stored atomically: waiters spin on it)
+export const Q_GETTERS = 9; // eventcount of get(): seq, registered, asleep
+export const Q_PUTTERS = 12; // of put() on a full queue
+export const Q_JOINERS = 15; // of join()
+export const Q_STORE = 18; // STORE_WORDS (4) words: the ring, stack or heap
+export const Q_WORDS = Q_STORE + 4;
 export const EC_SEQ = 0;
 export const EC_REGISTERED = 1;
 export const EC_ASLEEP = 2;
 export const FIFO = 0;
 export const LIFO = 1;
 export const PRIORITY = 2;
+// A growable array of refs (a LIFO stack, a binary heap), INDEX_WORDS words.
+export const INDEX_REF = 0; // ref of the block of refs
+export const INDEX_CAPACITY = 1; // refs it holds
+export const INDEX_HEAD = 2; // position of the first
+export const INDEX_COUNT = 3;
+export const INDEX_WORDS = 4;
 // SimpleQueue: the ref of the Queue it wraps.
 export const SIMPLE_QUEUE = 0;
 export const SIMPLE_WORDS = 1;

@@ -16,8 +16,8 @@ import { isMainThread } from "node:worker_threads";
 // runnable thread (alive and not asleep) can have a core. With more runnable
 // threads than cores, spinning would steal the time of the thread we wait
 // for, so we spin only about a microsecond before parking.
-const SPIN = 400;
-const SPIN_CROWDED = 32;
+const SPINS = 400;
+const SPINS_CROWDED = 32;
 const CORES = navigator.hardwareConcurrency || 1;
 const pause: () => void =
   (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
@@ -31,7 +31,7 @@ function registry(): Int32Array {
 export function spinBudget(): number {
   const h = registry();
   const runnable = Atomics.load(h, H_ALIVE) - Atomics.load(h, H_PARKED);
-  return runnable > CORES ? SPIN_CROWDED : SPIN;
+  return runnable > CORES ? SPINS_CROWDED : SPINS;
 }
 
 /** One polite spin step. */
@@ -233,10 +233,15 @@ export function unlockWord(w: Int32Array, i: number): boolean {
 // a generator that yields steps, and run by `run` (blocking) or `runAsync`
 // (not blocking the event loop; an AbortSignal stops it).
 
-/** Take the mutex at `words[index]` (see _mutex.ts), until `deadline`. */
+/** Take the mutex at `words[index]` (above), until `deadline`. */
 export const LOCK = 0;
 /** Sleep while `words[index] === expected`, until `deadline`. */
 export const WAIT = 1;
+/**
+ * Spin a while, while `words[index] === expected`: true if it changed. Only
+ * a blocking run spins; an asynchronous one answers false at once.
+ */
+export const SPIN = 2;
 
 /**
  * What a protocol yields. One object per protocol run, refilled each time.
@@ -282,6 +287,20 @@ export function lockStep(
   return step;
 }
 
+/** Fills `step` to spin while a word holds `expected`. */
+export function spinStep(
+  step: Step,
+  words: Int32Array,
+  index: number,
+  expected: number,
+): Step {
+  step.kind = SPIN;
+  step.words = words;
+  step.index = index;
+  step.expected = expected;
+  return step;
+}
+
 /** Fills `step` to sleep while a word holds `expected`. */
 export function waitStep(
   step: Step,
@@ -323,6 +342,8 @@ export function run<R>(protocol: Protocol<R>): R {
     next = protocol.next(
       step.kind === LOCK
         ? lockWord(step.words, step.index, step.deadline)
+        : step.kind === SPIN
+        ? spinWhile(step.words, step.index, step.expected)
         : sleepStep(step),
     );
   }
@@ -331,8 +352,9 @@ export function run<R>(protocol: Protocol<R>): R {
 
 /**
  * Runs a protocol without blocking the event loop. Aborting `signal` throws
- * its reason into the protocol at the step it waits in; what the protocol
- * then does to clean up is not abortable.
+ * its reason into the protocol at the sleep it waits in (taking a lock is
+ * not abortable: protocols take their short-held internal locks only);
+ * what the protocol then does to clean up is not abortable either.
  */
 export async function runAsync<R>(
   protocol: Protocol<R>,
@@ -348,8 +370,10 @@ export async function runAsync<R>(
           step.words,
           step.index,
           step.deadline,
-          signal,
+          undefined,
         );
+      } else if (step.kind === SPIN) {
+        outcome = false;
       } else {
         if (step.deadline <= performance.now()) outcome = false;
         else {

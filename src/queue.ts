@@ -21,7 +21,6 @@ import {
   EC_REGISTERED,
   EC_SEQ,
   FIFO,
-  INDEX_COUNT,
   K_LIFO_QUEUE,
   K_PRIORITY_QUEUE,
   K_QUEUE,
@@ -31,8 +30,8 @@ import {
   PRIORITY,
   Q_BYTES,
   Q_COMPARE,
+  Q_COUNT,
   Q_GETTERS,
-  Q_INDEX,
   Q_JOINERS,
   Q_LOCK,
   Q_MAX_BYTES,
@@ -40,6 +39,7 @@ import {
   Q_ORDER,
   Q_PUTTERS,
   Q_SHUTDOWN,
+  Q_STORE,
   Q_UNFINISHED,
   Q_WORDS,
   SIMPLE_QUEUE,
@@ -56,8 +56,15 @@ import {
   shareOf,
   track,
 } from "./_handles.ts";
-import { alloc, bytesAt, free, heap, wordsAt } from "./_heap.ts";
-import { decode, discard, encode, missingClass, notLoaded } from "./_codec.ts";
+import { alloc, bytesAt, copyOut, free, heap, wordsAt } from "./_heap.ts";
+import {
+  decode,
+  discard,
+  encode,
+  encodeRaw,
+  missingClass,
+  notLoaded,
+} from "./_codec.ts";
 import {
   callerModules,
   type CodeRef,
@@ -68,22 +75,22 @@ import {
 } from "./_locate.ts";
 import { drop, fetchRelayed, fetchRelayedAsync, stash } from "./_relay.ts";
 import {
-  freeRecord,
-  recordBytes,
-  recordRelay,
-  recordSize,
-  writeRecord,
-} from "./_record_store.ts";
-import { ringPeek, ringPush, ringShift } from "./_ring.ts";
-import { stackPeek, stackPop, stackPush } from "./_stack.ts";
-import { heapPeek, heapPop, heapPush } from "./_binary_heap.ts";
-import { count, get, release as releaseIndex } from "./_ref_array.ts";
+  itemAt,
+  recordLength,
+  recordRelayAt,
+  storeAdd,
+  storeClear,
+  storeDrop,
+  storeNext,
+} from "./_queue_store.ts";
 import {
   lockStep,
+  lockWord,
   newStep,
   type Protocol,
   run,
   runAsync,
+  spinStep,
   type Step,
   tryLockWord,
   unlockWord,
@@ -167,26 +174,49 @@ function loadCompare(block: number): CodeRef {
   return decode(bytesAt(block + 1, heap().i32[block]), [], false) as CodeRef;
 }
 
+/** Drops an item that will never be taken: its references and buffers. */
+function dropItem(item: number | Uint8Array, relay: number): void {
+  discard(item);
+  if (relay !== 0) drop(relay);
+}
+
+/** Every item still queued in the block `ref` (it is being destroyed). */
+function destroyQueue(ref: number): void {
+  const w = wordsAt(ref, Q_WORDS);
+  storeClear(
+    w,
+    Q_STORE,
+    w[Q_ORDER],
+    (header) => dropItem(itemAt(header), recordRelayAt(header)),
+  );
+  if (w[Q_COMPARE] !== 0) free(w[Q_COMPARE]);
+}
+
 let queueRef: (q: Queue) => number;
 let queueKind: KindOptions<Queue>;
 
-/** Drops a record that will never be taken: its references and buffers. */
-function dropRecord(rec: number): void {
-  discard(recordBytes(rec));
-  const relay = recordRelay(rec);
-  if (relay !== 0) drop(relay);
-  freeRecord(rec);
-}
+// Items are copied out of shared memory under the lock and decoded after it,
+// from this thread's buffer (a synchronous get), so the lock is held for
+// copies only.
+let scratch = new Uint8Array(1024);
 
-/** Every record still queued in the block `ref` (it is being destroyed). */
-function destroyQueue(ref: number): void {
-  const w = wordsAt(ref, Q_WORDS);
-  for (let i = count(w, Q_INDEX) - 1; i >= 0; i--) {
-    dropRecord(get(w, Q_INDEX, i));
-  }
-  releaseIndex(w, Q_INDEX);
-  if (w[Q_COMPARE] !== 0) free(w[Q_COMPARE]);
+/** An item taken out: its bytes, its relay id, whether a putter is to wake. */
+interface Taken {
+  bytes: Uint8Array;
+  relay: number;
+  wakePutter: boolean;
 }
+/** An item to put: the first `length` bytes of `bytes`, and its relay id. */
+interface Item {
+  bytes: Uint8Array;
+  length: number;
+  relay: number;
+}
+/** The Item of a put, reused. */
+const encoded: Item = { bytes: scratch, length: 0, relay: 0 };
+
+/** A synchronous get's Taken, reused. */
+const takenNow: Taken = { bytes: scratch, relay: 0, wakePutter: false };
 
 function typeName(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
@@ -336,106 +366,81 @@ export class Queue<T = unknown> {
     defineKind(K_QUEUE, Queue, queueRef, queueKind);
   }
 
-  // The index of records: a ring, a stack or a binary heap. -----------------
-
   #ordering(): Order {
     if (this.#compare !== undefined) return this.#compare;
     if (this.#compareRef === undefined) return naturalCompare;
     return this.#compare = resolveSync(this.#compareRef).fn as Order;
   }
 
-  /** Orders two records by their items (decoded, the records kept). */
-  #compareRecords = (a: number, b: number): number =>
-    this.#ordering()(
-      decode(recordBytes(a), [], false),
-      decode(recordBytes(b), [], false),
-    );
-
-  #add(rec: number): void {
-    const w = this.#w;
-    if (this.#order === FIFO) ringPush(w, Q_INDEX, rec);
-    else if (this.#order === LIFO) stackPush(w, Q_INDEX, rec);
-    else heapPush(w, Q_INDEX, rec, this.#compareRecords);
-  }
-
-  #peek(): number {
-    const w = this.#w;
-    if (this.#order === FIFO) return ringPeek(w, Q_INDEX);
-    if (this.#order === LIFO) return stackPeek(w, Q_INDEX);
-    return heapPeek(w, Q_INDEX);
-  }
-
-  #take(): number {
-    const w = this.#w;
-    if (this.#order === FIFO) return ringShift(w, Q_INDEX);
-    if (this.#order === LIFO) return stackPop(w, Q_INDEX);
-    return heapPop(w, Q_INDEX, this.#compareRecords);
-  }
+  /** Orders two queued items by value (decoded, kept): priority only. */
+  #compareItems = (a: number, b: number): number =>
+    this.#ordering()(decode(a, [], false), decode(b, [], false));
 
   // Putting. ---------------------------------------------------------------
 
-  /** An item, encoded into a record of its own (outside the lock). */
-  #record(item: unknown): { rec: number; size: number } {
-    const { bytes, sabs } = encode(item, "item", callerModules);
-    const size = bytes.length;
+  /**
+   * An item, encoded: the first `length` bytes of `bytes`, this thread's
+   * buffer until the next encode.
+   */
+  #encode(item: unknown): Item {
+    const { buffer, length, sabs } = encodeRaw(item, "item", callerModules);
     const max = this.#w[Q_MAX_BYTES];
-    if (max !== 0 && size > max) {
-      discard(bytes);
+    if (max !== 0 && length > max) {
+      discard(buffer.subarray(0, length));
       throw new RangeError(
-        `Item too large for this queue: ${bytes.length} bytes encoded, ` +
+        `Item too large for this queue: ${length} bytes encoded, ` +
           `maxBytes is ${max}`,
       );
     }
-    return { rec: writeRecord(bytes, sabs.length > 0 ? stash(sabs) : 0), size };
+    encoded.bytes = buffer;
+    encoded.length = length;
+    encoded.relay = sabs.length > 0 ? stash(sabs) : 0;
+    return encoded;
   }
 
   #fits(size: number): boolean {
     const w = this.#w;
     const max = w[Q_MAX_BYTES];
-    return (w[Q_MAXSIZE] === 0 || count(w, Q_INDEX) < w[Q_MAXSIZE]) &&
+    return (w[Q_MAXSIZE] === 0 || w[Q_COUNT] < w[Q_MAXSIZE]) &&
       (max === 0 || w[Q_BYTES] + size <= max);
   }
 
-  /** Under the lock, with room: links the record; whether to wake a getter. */
-  #link(rec: number, size: number): boolean {
+  /** Under the lock, with room: stores the item; whether to wake a getter. */
+  #add(item: Item): boolean {
     const w = this.#w;
-    this.#add(rec);
-    w[Q_BYTES] += size;
+    storeAdd(
+      w,
+      Q_STORE,
+      this.#order,
+      item.bytes,
+      item.length,
+      item.relay,
+      this.#compareItems,
+    );
+    w[Q_BYTES] += item.length;
     w[Q_UNFINISHED]++;
+    Atomics.store(w, Q_COUNT, w[Q_COUNT] + 1);
     return w[Q_GETTERS + EC_REGISTERED] > 0;
   }
 
-  /** Puts, once the record is written; whether to wake a getter. */
-  *#putSteps(
-    rec: number,
-    size: number,
-    timeout: number,
-    step: Step,
-  ): Protocol<boolean> {
-    const w = this.#w;
-    const deadline = deadlineOf(timeout);
-    if (!(yield lockStep(step, w, Q_LOCK, deadline))) throw new QueueFull();
-    try {
-      if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
-      while (!this.#fits(size)) {
-        if (timeout === 0 || performance.now() >= deadline) {
-          throw new QueueFull();
-        }
-        yield* this.#sleep(Q_PUTTERS, deadline, step);
-        if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
-      }
-      return this.#link(rec, size);
-    } finally {
-      unlockWord(w, Q_LOCK);
-    }
-  }
-
   /**
-   * Under the lock: registers on eventcount `ec`, lets the lock go, sleeps
-   * until woken or `deadline`, and takes the lock back (also when aborted).
+   * Under the lock: lets it go while this thread waits on eventcount `ec`
+   * (spinning first while `w[spin] === expected`, unregistered, so that a
+   * change meanwhile wakes nobody; spin -1: no spinning), until woken or
+   * `deadline`. Takes the lock back, also when aborted.
    */
-  *#sleep(ec: number, deadline: number, step: Step): Protocol<void> {
+  *#sleep(
+    ec: number,
+    deadline: number,
+    step: Step,
+    spin: number,
+    expected: number,
+  ): Protocol<void> {
     const w = this.#w;
+    unlockWord(w, Q_LOCK);
+    const changed = spin >= 0 && (yield spinStep(step, w, spin, expected));
+    yield lockStep(step, w, Q_LOCK, Infinity);
+    if (changed || (spin >= 0 && w[spin] !== expected)) return;
     w[ec + EC_REGISTERED]++;
     const seq = Atomics.load(w, ec + EC_SEQ);
     unlockWord(w, Q_LOCK);
@@ -448,6 +453,32 @@ export class Queue<T = unknown> {
     yield lockStep(step, w, Q_LOCK, Infinity);
     w[ec + EC_REGISTERED]--;
     if (aborted) throw aborted.reason;
+  }
+
+  /** Puts, once the item is encoded; whether to wake a getter. */
+  *#putSteps(item: Item, timeout: number, step: Step): Protocol<boolean> {
+    const w = this.#w;
+    const deadline = deadlineOf(timeout);
+    yield lockStep(step, w, Q_LOCK, Infinity);
+    try {
+      for (;;) {
+        if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
+        if (this.#fits(item.length)) return this.#add(item);
+        if (timeout === 0 || performance.now() >= deadline) {
+          throw new QueueFull();
+        }
+        const full = w[Q_MAXSIZE] > 0 && w[Q_COUNT] === w[Q_MAXSIZE];
+        yield* this.#sleep(
+          Q_PUTTERS,
+          deadline,
+          step,
+          full ? Q_COUNT : -1,
+          w[Q_MAXSIZE],
+        );
+      }
+    } finally {
+      unlockWord(w, Q_LOCK);
+    }
   }
 
   /**
@@ -463,31 +494,32 @@ export class Queue<T = unknown> {
    */
   put(item: T, options?: AcquireOptions): void {
     const timeout = acquireTimeout(options);
-    const { rec, size } = this.#record(item);
+    const encoded = this.#encode(item);
     const w = this.#w;
     let wakeGetter: boolean;
     try {
-      wakeGetter = tryLockWord(w, Q_LOCK)
-        ? this.#putLocked(rec, size, timeout)
-        : run(this.#putSteps(rec, size, timeout, newStep()));
+      // The queue's lock is held only to copy an item in or out: take it
+      // blocking, as Python's queue takes its mutex whatever the timeout.
+      if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
+      wakeGetter = this.#putLocked(encoded, timeout);
     } catch (error) {
-      dropRecord(rec);
+      dropItem(encoded.bytes.subarray(0, encoded.length), encoded.relay);
       throw error;
     }
     if (wakeGetter) wake(w, Q_GETTERS + EC_SEQ, Q_GETTERS + EC_ASLEEP);
   }
 
   /** With the lock just taken: the put that needs no wait, or the protocol. */
-  #putLocked(rec: number, size: number, timeout: number): boolean {
+  #putLocked(item: Item, timeout: number): boolean {
     const w = this.#w;
     try {
       if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
-      if (this.#fits(size)) return this.#link(rec, size);
+      if (this.#fits(item.length)) return this.#add(item);
       if (timeout === 0) throw new QueueFull();
     } finally {
       unlockWord(w, Q_LOCK);
     }
-    return run(this.#putSteps(rec, size, timeout, newStep()));
+    return run(this.#putSteps(item, timeout, newStep()));
   }
 
   /**
@@ -502,15 +534,21 @@ export class Queue<T = unknown> {
     const timeout = acquireTimeout(options);
     const signal = checkSignal(options?.signal);
     signal?.throwIfAborted();
-    const { rec, size } = this.#record(item);
+    const encoded = this.#encode(item);
+    // Its own copy: other code of this thread may encode while this waits.
+    const own: Item = {
+      bytes: encoded.bytes.slice(0, encoded.length),
+      length: encoded.length,
+      relay: encoded.relay,
+    };
     let wakeGetter: boolean;
     try {
       wakeGetter = await runAsync(
-        this.#putSteps(rec, size, timeout, newStep()),
+        this.#putSteps(own, timeout, newStep()),
         signal,
       );
     } catch (error) {
-      dropRecord(rec);
+      dropItem(own.bytes, own.relay);
       throw error;
     }
     if (wakeGetter) {
@@ -532,71 +570,82 @@ export class Queue<T = unknown> {
 
   #checkGetShutdown(): void {
     const w = this.#w;
-    if (w[Q_SHUTDOWN] === 1 && count(w, Q_INDEX) === 0) {
-      throw new QueueShutDown();
-    }
+    if (w[Q_SHUTDOWN] === 1 && w[Q_COUNT] === 0) throw new QueueShutDown();
   }
 
   /**
-   * Under the lock, with an item: unlinks it, unless its classes are not
-   * loaded here (then it stays). Returns its record, negated when a putter
-   * is to be woken.
+   * Under the lock, with an item: copies it out (into this thread's buffer,
+   * or a fresh one) and removes it, unless its classes are not loaded here
+   * (then it stays).
    */
-  #unlink(): number {
+  #take(fresh: boolean): Taken {
     const w = this.#w;
-    const missing = missingClass(recordBytes(this.#peek()));
+    const header = storeNext(w, Q_STORE, this.#order);
+    const start = itemAt(header);
+    const missing = missingClass(start);
     if (missing !== undefined) throw new MissingClass(missing);
-    const rec = this.#take();
-    w[Q_BYTES] -= recordSize(rec);
-    return w[Q_PUTTERS + EC_REGISTERED] > 0 ? -rec : rec;
+    const length = recordLength(header);
+    let taken: Taken;
+    if (fresh) {
+      taken = {
+        bytes: heap().u8.slice(start, start + length),
+        relay: 0,
+        wakePutter: false,
+      };
+    } else {
+      if (scratch.length < length) scratch = new Uint8Array(length * 2);
+      copyOut(start, length, scratch);
+      taken = takenNow;
+      taken.bytes = scratch;
+    }
+    taken.relay = recordRelayAt(header);
+    storeDrop(w, Q_STORE, this.#order, this.#compareItems);
+    w[Q_BYTES] -= length;
+    Atomics.store(w, Q_COUNT, w[Q_COUNT] - 1);
+    taken.wakePutter = w[Q_PUTTERS + EC_REGISTERED] > 0;
+    return taken;
   }
 
   *#getSteps(
     deadline: number,
     nowait: boolean,
+    fresh: boolean,
     step: Step,
-  ): Protocol<number> {
+  ): Protocol<Taken> {
     const w = this.#w;
-    if (!(yield lockStep(step, w, Q_LOCK, deadline))) throw new QueueEmpty();
+    yield lockStep(step, w, Q_LOCK, Infinity);
     try {
       this.#checkGetShutdown();
-      while (count(w, Q_INDEX) === 0) {
+      while (w[Q_COUNT] === 0) {
         if (nowait || performance.now() >= deadline) throw new QueueEmpty();
-        yield* this.#sleep(Q_GETTERS, deadline, step);
+        yield* this.#sleep(Q_GETTERS, deadline, step, Q_COUNT, 0);
         this.#checkGetShutdown();
       }
-      return this.#unlink();
+      return this.#take(fresh);
     } finally {
       unlockWord(w, Q_LOCK);
     }
   }
 
   /** With the lock just taken: the get that needs no wait, or the protocol. */
-  #getLocked(timeout: number): number {
+  #getLocked(timeout: number): Taken {
     const w = this.#w;
     try {
       this.#checkGetShutdown();
-      if (count(w, Q_INDEX) > 0) return this.#unlink();
+      if (w[Q_COUNT] > 0) return this.#take(false);
       if (timeout === 0) throw new QueueEmpty();
     } finally {
       unlockWord(w, Q_LOCK);
     }
-    return run(this.#getSteps(deadlineOf(timeout), false, newStep()));
+    return run(this.#getSteps(deadlineOf(timeout), false, false, newStep()));
   }
 
-  /** After the lock: wakes a putter, then the item out of its record. */
-  #taken(taken: number, sabs: SharedArrayBuffer[] | undefined): T {
-    const rec = taken < 0 ? -taken : taken;
-    if (taken < 0) wake(this.#w, Q_PUTTERS + EC_SEQ, Q_PUTTERS + EC_ASLEEP);
-    const relay = recordRelay(rec);
-    try {
-      return decode(
-        recordBytes(rec),
-        sabs ?? (relay === 0 ? [] : fetchRelayed(relay)),
-      ) as T;
-    } finally {
-      freeRecord(rec);
+  /** After the lock: wakes a putter, then decodes the item. */
+  #taken(taken: Taken, sabs: SharedArrayBuffer[]): T {
+    if (taken.wakePutter) {
+      wake(this.#w, Q_PUTTERS + EC_SEQ, Q_PUTTERS + EC_ASLEEP);
     }
+    return decode(taken.bytes, sabs) as T;
   }
 
   /**
@@ -614,18 +663,20 @@ export class Queue<T = unknown> {
   get(options?: AcquireOptions): T {
     const timeout = acquireTimeout(options);
     const w = this.#w;
-    let taken: number;
+    let taken: Taken;
     try {
-      taken = tryLockWord(w, Q_LOCK)
-        ? this.#getLocked(timeout)
-        : run(this.#getSteps(deadlineOf(timeout), timeout === 0, newStep()));
+      if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
+      taken = this.#getLocked(timeout);
     } catch (error) {
       if (error instanceof MissingClass) {
         throw new TypeError(notLoaded(error.ref));
       }
       throw error;
     }
-    return this.#taken(taken, undefined);
+    return this.#taken(
+      taken,
+      taken.relay === 0 ? [] : fetchRelayed(taken.relay),
+    );
   }
 
   /**
@@ -643,10 +694,10 @@ export class Queue<T = unknown> {
     signal?.throwIfAborted();
     const deadline = deadlineOf(timeout);
     for (;;) {
-      let taken: number;
+      let taken: Taken;
       try {
         taken = await runAsync(
-          this.#getSteps(deadline, timeout === 0, newStep()),
+          this.#getSteps(deadline, timeout === 0, true, newStep()),
           signal,
         );
       } catch (error) {
@@ -654,9 +705,9 @@ export class Queue<T = unknown> {
         await resolveClass(error.ref);
         continue;
       }
-      const rec = taken < 0 ? -taken : taken;
-      const relay = recordRelay(rec);
-      const sabs = relay === 0 ? [] : await fetchRelayedAsync(relay);
+      const sabs = taken.relay === 0
+        ? []
+        : await fetchRelayedAsync(taken.relay);
       return this.#taken(taken, sabs);
     }
   }
@@ -681,7 +732,7 @@ export class Queue<T = unknown> {
    */
   taskDone(): void {
     const w = this.#w;
-    run(this.#lockSteps(newStep()));
+    if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
     let wakeJoiners = false;
     try {
       const unfinished = w[Q_UNFINISHED] - 1;
@@ -698,16 +749,12 @@ export class Queue<T = unknown> {
     }
   }
 
-  *#lockSteps(step: Step): Protocol<void> {
-    yield lockStep(step, this.#w, Q_LOCK, Infinity);
-  }
-
   *#joinSteps(step: Step): Protocol<void> {
     const w = this.#w;
     yield lockStep(step, w, Q_LOCK, Infinity);
     try {
       while (w[Q_UNFINISHED] > 0) {
-        yield* this.#sleep(Q_JOINERS, Infinity, step);
+        yield* this.#sleep(Q_JOINERS, Infinity, step, -1, 0);
       }
     } finally {
       unlockWord(w, Q_LOCK);
@@ -747,22 +794,26 @@ export class Queue<T = unknown> {
       );
     }
     const w = this.#w;
-    run(this.#lockSteps(newStep()));
-    const dropped: number[] = [];
+    if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
+    const dropped: [Uint8Array, number][] = [];
     try {
       w[Q_SHUTDOWN] = 1;
       if (immediate) {
-        while (count(w, Q_INDEX) > 0) {
-          const rec = this.#take();
-          w[Q_BYTES] -= recordSize(rec);
-          dropped.push(rec);
-          if (w[Q_UNFINISHED] > 0) w[Q_UNFINISHED]--;
-        }
+        storeClear(w, Q_STORE, this.#order, (header) => {
+          const start = itemAt(header);
+          dropped.push([
+            heap().u8.slice(start, start + recordLength(header)),
+            recordRelayAt(header),
+          ]);
+        });
+        w[Q_UNFINISHED] = Math.max(0, w[Q_UNFINISHED] - w[Q_COUNT]);
+        w[Q_BYTES] = 0;
+        Atomics.store(w, Q_COUNT, 0);
       }
     } finally {
       unlockWord(w, Q_LOCK);
     }
-    for (const rec of dropped) dropRecord(rec);
+    for (const [bytes, relay] of dropped) dropItem(bytes, relay);
     for (const ec of [Q_GETTERS, Q_PUTTERS, Q_JOINERS]) {
       wake(w, ec + EC_SEQ, ec + EC_ASLEEP, Infinity);
     }
@@ -774,7 +825,7 @@ export class Queue<T = unknown> {
    * @returns The number of items.
    */
   qsize(): number {
-    return Atomics.load(this.#w, Q_INDEX + INDEX_COUNT);
+    return Atomics.load(this.#w, Q_COUNT);
   }
 
   /**
