@@ -141,7 +141,10 @@ function inThread(
   args: unknown[],
 ): number {
   const out = new Float64Array(new SharedArrayBuffer(8));
-  const t = new Thread({ target: target as () => void, args: [out, ...args] });
+  const t = new Thread({
+    target: target as (...args: unknown[]) => void,
+    args: [out, ...args],
+  });
   t.start();
   t.join();
   return out[0];

@@ -17,7 +17,9 @@
 //
 // Properties set on an array besides its elements are not carried (finding
 // them costs ~60x the array's own encoding), nor are symbols, non-enumerable
-// or private fields.
+// or private fields; a view that tracks the length of a resizable buffer
+// arrives with the length it had (JavaScript cannot tell it from a view of
+// fixed length).
 import {
   type CodeRef,
   describeClass,
@@ -35,7 +37,7 @@ const T_INT = 4;
 const T_FLOAT = 5;
 const T_BIGINT = 6;
 const T_LATIN1 = 7; // u8 length, latin1 bytes (strings shorter than 256)
-const T_UTF16 = 9; // u32 length, UTF-16 code units (shorter than 256)
+const T_UTF16 = 9; // u32 length, UTF-16 code units (not Latin-1 and short, or not well formed)
 const T_UTF8 = 10; // u32 byte length, UTF-8 bytes (the rest)
 const T_ARRAY = 11; // u32 length, elements
 const T_SPARSE = 12; // u32 length, u32 count, (u32 index, value)*
@@ -94,6 +96,13 @@ const VIEW_TYPES = [
   BigInt64Array,
   BigUint64Array,
   DataView,
+  // Last: a view's type is its position here.
+  ...("Float16Array" in globalThis
+    ? [
+      (globalThis as unknown as { Float16Array: typeof Float32Array })
+        .Float16Array,
+    ]
+    : []),
 ] as const;
 type AnyView = InstanceType<typeof VIEW_TYPES[number]>;
 type ViewType = new (
@@ -334,13 +343,12 @@ class Writer {
         this.pos = start + n;
         return;
       }
-      this.u8(T_UTF16);
-      this.u32(n);
-      if (this.pos + 2 * n > this.buf.length) this.grow(2 * n);
-      for (let j = 0; j < n; j++) {
-        this.view.setUint16(this.pos + 2 * j, s.charCodeAt(j), true);
-      }
-      this.pos += 2 * n;
+      this.utf16(s);
+      return;
+    }
+    // UTF-8 would turn lone surrogates into U+FFFD.
+    if (!s.isWellFormed()) {
+      this.utf16(s);
       return;
     }
     this.u8(T_UTF8);
@@ -353,6 +361,17 @@ class Writer {
     );
     this.view.setUint32(at, written, true);
     this.pos += written;
+  }
+
+  utf16(s: string): void {
+    const n = s.length;
+    this.u8(T_UTF16);
+    this.u32(n);
+    if (this.pos + 2 * n > this.buf.length) this.grow(2 * n);
+    for (let j = 0; j < n; j++) {
+      this.view.setUint16(this.pos + 2 * j, s.charCodeAt(j), true);
+    }
+    this.pos += 2 * n;
   }
 
   bigint(v: bigint): void {
@@ -429,18 +448,17 @@ class Writer {
 
   array(v: unknown[]): void {
     const n = v.length;
-    const at = this.pos;
-    this.u8(T_ARRAY);
-    this.u32(n);
+    // Holes first: a sparse array is written otherwise, and what is written
+    // cannot be taken back (objects in it are numbered as they are written).
     for (let i = 0; i < n; i++) {
-      const item = v[i];
-      if (item === undefined && !(i in v)) {
-        this.pos = at;
+      if (v[i] === undefined && !(i in v)) {
         this.sparse(v);
         return;
       }
-      this.value(item);
     }
+    this.u8(T_ARRAY);
+    this.u32(n);
+    for (let i = 0; i < n; i++) this.value(v[i]);
   }
 
   sparse(v: unknown[]): void {
@@ -945,11 +963,9 @@ class Reader {
   }
 
   start(bytes: Message, sabs: SharedArrayBuffer[]): void {
-    if (
-      typeof bytes === "number" || bytes.buffer instanceof SharedArrayBuffer
-    ) {
-      // Messages in shared memory need no view of their own.
-      const h = heap();
+    const h = heap();
+    if (typeof bytes === "number" || bytes.buffer === h.sab) {
+      // Messages in the heap need no view of their own.
       this.buf = h.u8;
       this.view = h.view;
     } else if (bytes.buffer !== this.buf.buffer) {

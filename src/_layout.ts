@@ -217,10 +217,8 @@ export const VALUE_CAPACITY = 3;
 export const VALUE_DATA = 4;
 export const VALUE_WORDS = 5;
 
-// Queue: its lock, its state, the waits (each an eventcount: a sequence word
-// bumped for waiters, the waiters registered under the lock, and those of
-// them asleep, so that nobody notifies while waiters only spin), then where
-// its items are (see _queue_store.ts).
+// Queue: its lock, its state, its waits (eventcounts, below), then where its
+// items are (see _queue_store.ts).
 export const Q_LOCK = 0;
 export const Q_ORDER = 1; // FIFO, LIFO or PRIORITY
 export const Q_MAXSIZE = 2; // 0: unbounded
@@ -230,14 +228,18 @@ export const Q_BYTES = 5; // bytes of the items queued, encoded
 export const Q_MAX_BYTES = 6; // bound of Q_BYTES, 0: none
 export const Q_COMPARE = 7; // ref of the comparator's description, 0: none
 export const Q_COUNT = 8; // items queued (stored atomically: waiters spin on it)
-export const Q_GETTERS = 9; // eventcount of get(): seq, registered, asleep
+export const Q_GETTERS = 9; // eventcount (EC_WORDS) of get() on an empty queue
 export const Q_PUTTERS = 12; // of put() on a full queue
 export const Q_JOINERS = 15; // of join()
 export const Q_STORE = 18; // STORE_WORDS (4) words: the ring, stack or heap
 export const Q_WORDS = Q_STORE + 4;
+// An eventcount (see _wait.ts): a sequence word bumped for its waiters, the
+// waiters registered (changed under its owner's lock), and those of them
+// asleep (so that nobody notifies while waiters only spin).
 export const EC_SEQ = 0;
 export const EC_REGISTERED = 1;
 export const EC_ASLEEP = 2;
+export const EC_WORDS = 3;
 export const FIFO = 0;
 export const LIFO = 1;
 export const PRIORITY = 2;

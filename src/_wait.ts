@@ -7,7 +7,13 @@
 // word it sleeps on, and a thread that needs a worker wakes it through that
 // word. The waker repeats its notify until main answers, which covers a
 // notify that lands between main's last look and its sleep.
-import { H_ALIVE, H_MAIN_PARKED, H_PARKED } from "./_layout.ts";
+import {
+  EC_ASLEEP,
+  EC_SEQ,
+  H_ALIVE,
+  H_MAIN_PARKED,
+  H_PARKED,
+} from "./_layout.ts";
 import { heap, heapBuffer } from "./_heap.ts";
 import { isMainThread } from "node:worker_threads";
 
@@ -254,8 +260,8 @@ export interface Step {
   index: number;
   expected: number;
   deadline: number;
-  /** A word counting the sleepers of `index` (-1: none), for notifiers. */
-  asleep: number;
+  /** The eventcount slept on (its words at `ec`), or -1: a plain word. */
+  ec: number;
 }
 
 /** A protocol: yields steps, gets their outcome, returns its result. */
@@ -269,7 +275,7 @@ export function newStep(): Step {
     index: 0,
     expected: 0,
     deadline: Infinity,
-    asleep: -1,
+    ec: -1,
   };
 }
 
@@ -308,29 +314,44 @@ export function waitStep(
   index: number,
   expected: number,
   deadline: number,
-  asleep = -1,
 ): Step {
   step.kind = WAIT;
   step.words = words;
   step.index = index;
   step.expected = expected;
   step.deadline = deadline;
-  step.asleep = asleep;
+  step.ec = -1;
+  return step;
+}
+
+/**
+ * Fills `step` to sleep on the eventcount at `ec` until its sequence moves
+ * past `seq` (the waiter registered itself first, under the owner's lock).
+ */
+export function eventStep(
+  step: Step,
+  words: Int32Array,
+  ec: number,
+  seq: number,
+  deadline: number,
+): Step {
+  waitStep(step, words, ec + EC_SEQ, seq, deadline);
+  step.ec = ec;
   return step;
 }
 
 function sleepStep(step: Step): boolean {
-  const { words, index, expected, deadline, asleep } = step;
-  if (asleep < 0) return waitWord(words, index, expected, deadline);
-  // Spin unregistered as a sleeper: a notifier then needs no Atomics.notify.
+  const { words, index, expected, deadline, ec } = step;
+  if (ec < 0) return waitWord(words, index, expected, deadline);
+  // Spin counted as awake: a notifier then needs no Atomics.notify.
   if (spinWhile(words, index, expected)) return true;
   const remaining = deadline === Infinity
     ? Infinity
     : deadline - performance.now();
   if (remaining <= 0) return false;
-  Atomics.add(words, asleep, 1);
+  Atomics.add(words, ec + EC_ASLEEP, 1);
   park(words, index, expected, remaining);
-  Atomics.sub(words, asleep, 1);
+  Atomics.sub(words, ec + EC_ASLEEP, 1);
   return true;
 }
 
@@ -377,7 +398,8 @@ export async function runAsync<R>(
       } else {
         if (step.deadline <= performance.now()) outcome = false;
         else {
-          if (step.asleep >= 0) Atomics.add(step.words, step.asleep, 1);
+          const ec = step.ec;
+          if (ec >= 0) Atomics.add(step.words, ec + EC_ASLEEP, 1);
           try {
             await waitWordAsync(
               step.words,
@@ -387,7 +409,7 @@ export async function runAsync<R>(
               signal,
             );
           } finally {
-            if (step.asleep >= 0) Atomics.sub(step.words, step.asleep, 1);
+            if (ec >= 0) Atomics.sub(step.words, ec + EC_ASLEEP, 1);
           }
           outcome = true;
         }
@@ -403,15 +425,24 @@ export async function runAsync<R>(
 }
 
 /**
- * Wakes up to `n` sleepers of an eventcount (a sequence word and a count of
- * its sleepers): bumps the sequence, and notifies only if someone sleeps.
+ * Wakes one waiter of the eventcount at `ec`: bumps its sequence (which
+ * spinning waiters see) and notifies one sleeper, if one sleeps. A woken
+ * waiter that finds more than it needs wakes the next (the owner's protocol
+ * does). (A token that let a burst of changes notify only once was tried: no
+ * faster here, and a notify that lands before its sleeper sleeps must not
+ * leave the token taken.)
  */
-export function wake(
-  words: Int32Array,
-  seq: number,
-  asleep: number,
-  n = 1,
-): void {
-  Atomics.add(words, seq, 1);
-  if (Atomics.load(words, asleep) > 0) Atomics.notify(words, seq, n);
+export function wakeOne(words: Int32Array, ec: number): void {
+  Atomics.add(words, ec + EC_SEQ, 1);
+  if (Atomics.load(words, ec + EC_ASLEEP) > 0) {
+    Atomics.notify(words, ec + EC_SEQ, 1);
+  }
+}
+
+/** Wakes every waiter of the eventcount at `ec`. */
+export function wakeAll(words: Int32Array, ec: number): void {
+  Atomics.add(words, ec + EC_SEQ, 1);
+  if (Atomics.load(words, ec + EC_ASLEEP) > 0) {
+    Atomics.notify(words, ec + EC_SEQ);
+  }
 }

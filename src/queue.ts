@@ -17,7 +17,6 @@ import {
   describeValue,
 } from "./_validate.ts";
 import {
-  EC_ASLEEP,
   EC_REGISTERED,
   EC_SEQ,
   FIFO,
@@ -84,6 +83,7 @@ import {
   storeNext,
 } from "./_queue_store.ts";
 import {
+  eventStep,
   lockStep,
   lockWord,
   newStep,
@@ -94,8 +94,8 @@ import {
   type Step,
   tryLockWord,
   unlockWord,
-  waitStep,
-  wake,
+  wakeAll,
+  wakeOne,
 } from "./_wait.ts";
 
 /** Raised by a non-blocking or timed-out `get()` on an empty queue. */
@@ -200,12 +200,18 @@ let queueKind: KindOptions<Queue>;
 // copies only.
 let scratch = new Uint8Array(1024);
 
-/** An item taken out: its bytes, its relay id, whether a putter is to wake. */
+/** An item taken out: its bytes, its relay id, whom to wake (WAKE_ bits). */
 interface Taken {
   bytes: Uint8Array;
   relay: number;
-  wakePutter: boolean;
+  wake: number;
 }
+
+// Whom a put or a get wakes once it let the lock go: a waiting getter when
+// there is an item for it, a waiting putter when there is room. Each woken
+// waiter wakes the next while there is more (see wakeOne).
+const WAKE_GETTER = 1;
+const WAKE_PUTTER = 2;
 /** An item to put: the first `length` bytes of `bytes`, and its relay id. */
 interface Item {
   bytes: Uint8Array;
@@ -216,7 +222,7 @@ interface Item {
 const encoded: Item = { bytes: scratch, length: 0, relay: 0 };
 
 /** A synchronous get's Taken, reused. */
-const takenNow: Taken = { bytes: scratch, relay: 0, wakePutter: false };
+const takenNow: Taken = { bytes: scratch, relay: 0, wake: 0 };
 
 function typeName(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
@@ -405,8 +411,8 @@ export class Queue<T = unknown> {
       (max === 0 || w[Q_BYTES] + size <= max);
   }
 
-  /** Under the lock, with room: stores the item; whether to wake a getter. */
-  #add(item: Item): boolean {
+  /** Under the lock, with room: stores the item; whom to wake. */
+  #add(item: Item): number {
     const w = this.#w;
     storeAdd(
       w,
@@ -420,7 +426,21 @@ export class Queue<T = unknown> {
     w[Q_BYTES] += item.length;
     w[Q_UNFINISHED]++;
     Atomics.store(w, Q_COUNT, w[Q_COUNT] + 1);
-    return w[Q_GETTERS + EC_REGISTERED] > 0;
+    return this.#whomToWake();
+  }
+
+  /** Under the lock: the waiters that can go on now (WAKE_ bits). */
+  #whomToWake(): number {
+    const w = this.#w;
+    let wake = 0;
+    if (w[Q_GETTERS + EC_REGISTERED] > 0 && w[Q_COUNT] > 0) wake |= WAKE_GETTER;
+    if (w[Q_PUTTERS + EC_REGISTERED] > 0 && this.#fits(0)) wake |= WAKE_PUTTER;
+    return wake;
+  }
+
+  #wake(wake: number): void {
+    if ((wake & WAKE_GETTER) !== 0) wakeOne(this.#w, Q_GETTERS);
+    if ((wake & WAKE_PUTTER) !== 0) wakeOne(this.#w, Q_PUTTERS);
   }
 
   /**
@@ -446,7 +466,7 @@ export class Queue<T = unknown> {
     unlockWord(w, Q_LOCK);
     let aborted: { reason: unknown } | undefined;
     try {
-      yield waitStep(step, w, ec + EC_SEQ, seq, deadline, ec + EC_ASLEEP);
+      yield eventStep(step, w, ec, seq, deadline);
     } catch (reason) {
       aborted = { reason };
     }
@@ -455,8 +475,8 @@ export class Queue<T = unknown> {
     if (aborted) throw aborted.reason;
   }
 
-  /** Puts, once the item is encoded; whether to wake a getter. */
-  *#putSteps(item: Item, timeout: number, step: Step): Protocol<boolean> {
+  /** Puts, once the item is encoded; whom to wake. */
+  *#putSteps(item: Item, timeout: number, step: Step): Protocol<number> {
     const w = this.#w;
     const deadline = deadlineOf(timeout);
     yield lockStep(step, w, Q_LOCK, Infinity);
@@ -496,21 +516,21 @@ export class Queue<T = unknown> {
     const timeout = acquireTimeout(options);
     const encoded = this.#encode(item);
     const w = this.#w;
-    let wakeGetter: boolean;
+    let wake: number;
     try {
       // The queue's lock is held only to copy an item in or out: take it
       // blocking, as Python's queue takes its mutex whatever the timeout.
       if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
-      wakeGetter = this.#putLocked(encoded, timeout);
+      wake = this.#putLocked(encoded, timeout);
     } catch (error) {
       dropItem(encoded.bytes.subarray(0, encoded.length), encoded.relay);
       throw error;
     }
-    if (wakeGetter) wake(w, Q_GETTERS + EC_SEQ, Q_GETTERS + EC_ASLEEP);
+    if (wake !== 0) this.#wake(wake);
   }
 
   /** With the lock just taken: the put that needs no wait, or the protocol. */
-  #putLocked(item: Item, timeout: number): boolean {
+  #putLocked(item: Item, timeout: number): number {
     const w = this.#w;
     try {
       if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
@@ -541,19 +561,14 @@ export class Queue<T = unknown> {
       length: encoded.length,
       relay: encoded.relay,
     };
-    let wakeGetter: boolean;
+    let wake: number;
     try {
-      wakeGetter = await runAsync(
-        this.#putSteps(own, timeout, newStep()),
-        signal,
-      );
+      wake = await runAsync(this.#putSteps(own, timeout, newStep()), signal);
     } catch (error) {
       dropItem(own.bytes, own.relay);
       throw error;
     }
-    if (wakeGetter) {
-      wake(this.#w, Q_GETTERS + EC_SEQ, Q_GETTERS + EC_ASLEEP);
-    }
+    if (wake !== 0) this.#wake(wake);
   }
 
   /**
@@ -590,7 +605,7 @@ export class Queue<T = unknown> {
       taken = {
         bytes: heap().u8.slice(start, start + length),
         relay: 0,
-        wakePutter: false,
+        wake: 0,
       };
     } else {
       if (scratch.length < length) scratch = new Uint8Array(length * 2);
@@ -602,7 +617,7 @@ export class Queue<T = unknown> {
     storeDrop(w, Q_STORE, this.#order, this.#compareItems);
     w[Q_BYTES] -= length;
     Atomics.store(w, Q_COUNT, w[Q_COUNT] - 1);
-    taken.wakePutter = w[Q_PUTTERS + EC_REGISTERED] > 0;
+    taken.wake = this.#whomToWake();
     return taken;
   }
 
@@ -640,11 +655,9 @@ export class Queue<T = unknown> {
     return run(this.#getSteps(deadlineOf(timeout), false, false, newStep()));
   }
 
-  /** After the lock: wakes a putter, then decodes the item. */
+  /** After the lock: wakes who can go on, then decodes the item. */
   #taken(taken: Taken, sabs: SharedArrayBuffer[]): T {
-    if (taken.wakePutter) {
-      wake(this.#w, Q_PUTTERS + EC_SEQ, Q_PUTTERS + EC_ASLEEP);
-    }
+    if (taken.wake !== 0) this.#wake(taken.wake);
     return decode(taken.bytes, sabs) as T;
   }
 
@@ -744,9 +757,7 @@ export class Queue<T = unknown> {
     } finally {
       unlockWord(w, Q_LOCK);
     }
-    if (wakeJoiners) {
-      wake(w, Q_JOINERS + EC_SEQ, Q_JOINERS + EC_ASLEEP, Infinity);
-    }
+    if (wakeJoiners) wakeAll(w, Q_JOINERS);
   }
 
   *#joinSteps(step: Step): Protocol<void> {
@@ -814,9 +825,7 @@ export class Queue<T = unknown> {
       unlockWord(w, Q_LOCK);
     }
     for (const [bytes, relay] of dropped) dropItem(bytes, relay);
-    for (const ec of [Q_GETTERS, Q_PUTTERS, Q_JOINERS]) {
-      wake(w, ec + EC_SEQ, ec + EC_ASLEEP, Infinity);
-    }
+    for (const ec of [Q_GETTERS, Q_PUTTERS, Q_JOINERS]) wakeAll(w, ec);
   }
 
   /**

@@ -1,5 +1,6 @@
 // Thread targets and classes for the tests: exported, so threads find them.
 import { logFormatter } from "../src/log.ts";
+import { decode, decodeAsync } from "../src/_codec.ts";
 import {
   activeCount,
   type Barrier,
@@ -648,4 +649,137 @@ export function startAndJoinChild(cell: Int32Array): void {
 
 export function markCell(cell: Int32Array): void {
   Atomics.add(cell, 0, 1);
+}
+
+// Codec and queue classes (tests/codec_test.ts, the class tests at the end of
+// tests/queue_test.ts). Nothing here may import tests/_codec_late_class.ts or
+// tests/_queue_late_class.ts statically: those tests need threads that have
+// not loaded those classes (a dynamic import, run only when asked, is fine).
+
+/** Decodes an encoded Point synchronously here; reports what came back. */
+export function decodePointSync(bytes: Uint8Array, out: SharedText): void {
+  try {
+    const value = decode(bytes.slice());
+    out.write(JSON.stringify({
+      instance: value instanceof Point,
+      norm: (value as Point).norm(),
+    }));
+  } catch (error) {
+    out.write(JSON.stringify({ error: String(error) }));
+  }
+}
+
+/**
+ * Decodes an encoded LateCodecThing synchronously (this thread has not loaded
+ * its class: expected to fail), then asynchronously; reports both.
+ */
+export async function decodeLateClass(
+  bytes: Uint8Array,
+  out: SharedText,
+): Promise<void> {
+  const report: Record<string, unknown> = {};
+  try {
+    decode(bytes.slice());
+    report.sync = "no error";
+  } catch (error) {
+    report.sync = `${(error as Error).name}: ${(error as Error).message}`;
+  }
+  try {
+    const value = await decodeAsync(bytes.slice()) as {
+      label: string;
+      total(): number;
+    };
+    const { LateCodecThing } = await import("./_codec_late_class.ts");
+    report.instance = value instanceof LateCodecThing;
+    report.label = value.label;
+    report.total = value.total();
+  } catch (error) {
+    report.async = String(error);
+  }
+  out.write(JSON.stringify(report));
+}
+
+/**
+ * Takes `n` items with a synchronous get(); for item i, out[2i] is 1 when it
+ * is a Point here (instanceof), -1 otherwise, and out[2i + 1] its norm x 1000.
+ * out[15] is set to 1 at the end.
+ */
+export function getPointsSync(
+  q: Queue<unknown>,
+  n: number,
+  out: Int32Array,
+): void {
+  try {
+    for (let i = 0; i < n; i++) {
+      const item = q.get({ timeout: 10_000 });
+      out[2 * i] = item instanceof Point ? 1 : -1;
+      out[2 * i + 1] = Math.round((item as Point).norm() * 1000);
+    }
+  } finally {
+    Atomics.store(out, 15, 1);
+  }
+}
+
+/**
+ * Tries a synchronous get() of an item holding an instance of a class this
+ * thread has not loaded (twice), recording the error and qsize() around it;
+ * then, when `thenAsync`, takes the item with getAsync() and reports it.
+ */
+export async function getUnloadedClass(
+  q: Queue<unknown>,
+  thenAsync: boolean,
+  out: SharedText,
+): Promise<void> {
+  const report: Record<string, unknown> = { before: q.qsize() };
+  const errors: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    try {
+      q.get({ timeout: 10_000 });
+      errors.push("no error");
+    } catch (error) {
+      errors.push(`${(error as Error).name}: ${(error as Error).message}`);
+    }
+  }
+  report.errors = errors;
+  report.after = q.qsize();
+  if (thenAsync) {
+    try {
+      const item = await q.getAsync({ timeout: 10_000 }) as {
+        label: string;
+        thing: { describe(): string };
+      };
+      const { LateQueueThing } = await import("./_queue_late_class.ts");
+      report.label = item.label;
+      report.instance = item.thing instanceof LateQueueThing;
+      report.describe = item.thing.describe();
+      report.left = q.qsize();
+    } catch (error) {
+      report.async = String(error);
+    }
+  }
+  out.write(JSON.stringify(report));
+}
+
+/** Puts an item holding a copied typed array next to a secret string. */
+export function putWithSecret(q: Queue<unknown>, secret: string): void {
+  const backing = new Uint8Array(64);
+  backing.set(new TextEncoder().encode(secret), 0);
+  backing.set([1, 2, 3, 4], 40);
+  q.put({ secret, data: backing.subarray(40, 44) });
+}
+
+/** Waits in q.join(); out[0] = 1 when it returned, 2 on error. */
+export function joinQueue(
+  q: Queue<unknown>,
+  started: Event,
+  out: Int32Array,
+): void {
+  started.set();
+  try {
+    q.join();
+    Atomics.store(out, 0, 1);
+  } catch {
+    Atomics.store(out, 0, 2);
+  }
+  Atomics.notify(out, 0);
 }

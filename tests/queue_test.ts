@@ -12,19 +12,24 @@ import {
   Thread,
   TIMEOUT_MAX,
 } from "../mod.ts";
-import { cells, test } from "./_helpers.ts";
+import { cells, test, waitFor } from "./_helpers.ts";
 import {
   bySecondDescending,
   consumer,
   drainAfter,
   getOne,
+  getPointsSync,
+  getUnloadedClass,
+  joinQueue,
   Point,
   producer,
   putOne,
   putPoints,
+  putWithSecret,
   SharedText,
   useShared,
 } from "./_fixtures.ts";
+import { LateQueueThing } from "./_queue_late_class.ts";
 
 function drain<T>(
   q: { get(o?: { blocking?: boolean }): T; empty(): boolean },
@@ -324,4 +329,256 @@ test("Queue: bad arguments are TypeErrors and RangeErrors", () => {
   assert.throws(() => q.get({ timeout: TIMEOUT_MAX + 1 }), RangeError);
   assert.throws(() => q.get({ timeout: "1" as never }), TypeError);
   assert.equal(q.qsize(), 0);
+});
+
+// Classes, growth, memory and buffers of queue items across real threads.
+
+test("a class instance put by one thread is got with a synchronous get() by a thread whose target module defines the class: instanceof holds there", () => {
+  const q = new Queue<unknown>();
+  const putter = new Thread({
+    target: putPoints,
+    args: [q as Queue<Point>, 2],
+  });
+  putter.start();
+  assert.equal(putter.join(20_000), true);
+  q.put(new Point(3, 4));
+  assert.equal(q.qsize(), 3);
+  const out = cells(16);
+  const getter = new Thread({ target: getPointsSync, args: [q, 3, out] });
+  getter.start();
+  assert.equal(getter.join(20_000), true);
+  assert.equal(out[15], 1, "the getter finished");
+  assert.deepEqual(
+    [...out.subarray(0, 6)],
+    [1, 0, 1, Math.round(Math.SQRT2 * 1000), 1, 5000],
+    "three Points, instanceof Point in the getter, norm() works",
+  );
+  assert.equal(q.qsize(), 0);
+});
+
+test("a synchronous get() of an instance of a class the thread has not loaded is a TypeError that says so, and the item stays queued", async () => {
+  const q = new Queue<unknown>();
+  // LateQueueThing is imported by this module only: the threads' target
+  // module (tests/_fixtures.ts) does not import it.
+  q.put({ label: "first", thing: new LateQueueThing("a", [1, 2]) });
+  const out = new SharedText();
+  const trier = new Thread({
+    target: getUnloadedClass,
+    args: [q, false, out],
+  });
+  trier.start();
+  assert.equal(await trier.joinAsync(20_000), true);
+  const report = JSON.parse(out.read());
+  assert.equal(report.errors.length, 2, out.read());
+  for (const error of report.errors) {
+    assert.match(
+      error,
+      /^TypeError: .*LateQueueThing.*not loaded in this thread/,
+    );
+  }
+  assert.equal(report.before, 1);
+  assert.equal(report.after, 1, "qsize() unchanged in the thread");
+  assert.equal(q.qsize(), 1, "the item is still queued");
+  const back = q.get({ timeout: 5_000 }) as {
+    label: string;
+    thing: LateQueueThing;
+  };
+  assert.equal(back.label, "first");
+  assert.ok(back.thing instanceof LateQueueThing);
+  assert.equal(back.thing.describe(), "a:1,2", "intact");
+
+  // The same thread's getAsync() imports the class and takes the item.
+  q.put({ label: "second", thing: new LateQueueThing("b", [3, 4]) });
+  q.put("after");
+  const out2 = new SharedText();
+  const taker = new Thread({
+    target: getUnloadedClass,
+    args: [q, true, out2],
+  });
+  taker.start();
+  assert.equal(await taker.joinAsync(20_000), true);
+  const report2 = JSON.parse(out2.read());
+  for (const error of report2.errors) {
+    assert.match(error, /^TypeError: .*not loaded in this thread/);
+  }
+  assert.deepEqual(
+    {
+      before: report2.before,
+      after: report2.after,
+      label: report2.label,
+      instance: report2.instance,
+      describe: report2.describe,
+      left: report2.left,
+    },
+    {
+      before: 2,
+      after: 2,
+      label: "second",
+      instance: true,
+      describe: "b:3,4",
+      left: 1,
+    },
+    out2.read(),
+  );
+  assert.equal(q.get({ timeout: 5_000 }), "after");
+  assert.equal(q.qsize(), 0);
+});
+
+test(
+  "a million puts into an unbounded Queue and into a SimpleQueue with no consumer never block",
+  () => {
+    const N = 1_000_000;
+    const q = new Queue<number>();
+    let slowest = 0;
+    let begin = performance.now();
+    for (let i = 0; i < N; i++) {
+      const t0 = performance.now();
+      q.put(i, { timeout: 10_000 }); // a QueueFull here: the put blocked
+      const took = performance.now() - t0;
+      if (took > slowest) slowest = took;
+    }
+    const queueMs = performance.now() - begin;
+    assert.equal(q.qsize(), N);
+    assert.equal(q.full(), false);
+    assert.ok(queueMs < 30_000, `1M puts into Queue took ${queueMs} ms`);
+    assert.ok(slowest < 2_000, `the slowest Queue put took ${slowest} ms`);
+    for (let i = 0; i < N; i++) {
+      const v = q.get({ blocking: false });
+      if (v !== i) assert.fail(`item ${i} came back as ${v}`);
+    }
+    assert.equal(q.empty(), true);
+
+    const s = new SimpleQueue<number>();
+    slowest = 0;
+    begin = performance.now();
+    for (let i = 0; i < N; i++) {
+      const t0 = performance.now();
+      s.put(i);
+      const took = performance.now() - t0;
+      if (took > slowest) slowest = took;
+    }
+    const simpleMs = performance.now() - begin;
+    assert.equal(s.qsize(), N);
+    assert.ok(
+      simpleMs < 30_000,
+      `1M puts into SimpleQueue took ${simpleMs} ms`,
+    );
+    assert.ok(
+      slowest < 2_000,
+      `the slowest SimpleQueue put took ${slowest} ms`,
+    );
+    for (let i = 0; i < N; i++) {
+      const v = s.getNowait();
+      if (v !== i) assert.fail(`SimpleQueue item ${i} came back as ${v}`);
+    }
+    assert.equal(s.empty(), true);
+  },
+  180_000,
+);
+
+test(
+  "RSS stays flat over a million put+get pairs of a small object on one queue",
+  () => {
+    const q = new Queue<{ id: number; name: string; tags: number[] }>();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const pairs = (from: number, n: number): void => {
+      for (let i = from; i < from + n; i++) {
+        q.put({ id: i, name: `item ${i}`, tags: [1, 2, 3] }, {
+          timeout: 10_000,
+        });
+        const got = q.get({ blocking: false });
+        if (got.id !== i || got.tags[2] !== 3) {
+          assert.fail(`pair ${i} came back as ${JSON.stringify(got)}`);
+        }
+      }
+    };
+    pairs(0, 100_000); // warm-up
+    gc?.();
+    const before = Deno.memoryUsage().rss;
+    pairs(100_000, 1_000_000);
+    gc?.();
+    const grown = Deno.memoryUsage().rss - before;
+    assert.equal(q.qsize(), 0);
+    assert.ok(
+      grown < 50 * 2 ** 20,
+      `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MB over 1M put+get pairs`,
+    );
+  },
+  180_000,
+);
+
+test("a typed array inside a queue item arrives over a buffer of its own: a password in a sibling field is not in it", () => {
+  const secret = "password=hunter2-very-secret";
+  const q = new Queue<{ secret: string; data: Uint8Array }>();
+  const backing = new Uint8Array(64);
+  backing.set(new TextEncoder().encode(secret), 0);
+  backing.set([1, 2, 3, 4], 40);
+  q.put({ secret, data: backing.subarray(40, 44) });
+  q.put({ secret, data: new Uint8Array([1, 2, 3, 4]) });
+  const t = new Thread({ target: putWithSecret, args: [q, secret] });
+  t.start();
+  assert.equal(t.join(20_000), true);
+  assert.equal(q.qsize(), 3);
+  for (let i = 0; i < 3; i++) {
+    const got = q.get({ timeout: 5_000 });
+    assert.equal(got.secret, secret);
+    assert.deepEqual([...got.data], [1, 2, 3, 4], `item ${i}`);
+    assert.equal(got.data.byteOffset, 0, `item ${i}`);
+    assert.equal(got.data.buffer.byteLength, 4, `item ${i}: only its bytes`);
+    assert.equal(got.data.buffer instanceof SharedArrayBuffer, false);
+    const inBuffer = String.fromCharCode(...new Uint8Array(got.data.buffer));
+    assert.equal(inBuffer.includes("hunter2"), false, `item ${i}`);
+  }
+});
+
+test("shutdown(immediate) drops queued items holding Locks; a later get raises QueueShutDown and join() returns", async () => {
+  const q = new Queue<{ lock: Lock; n: number; nested: Event[] }>();
+  const lock = new Lock();
+  const held = new Lock();
+  held.acquire();
+  const event = new Event();
+  for (let i = 0; i < 5; i++) {
+    q.put({ lock: i % 2 === 0 ? lock : held, n: i, nested: [event] });
+  }
+  assert.equal(q.qsize(), 5);
+  const started = new Event();
+  const joined = cells(1);
+  // A daemon: were join() never to return, the test fails, and exits.
+  const joiner = new Thread({
+    target: joinQueue,
+    args: [q, started, joined],
+    daemon: true,
+  });
+  joiner.start();
+  assert.equal(started.wait(10_000), true);
+  q.shutdown(true);
+  assert.equal(q.qsize(), 0, "the items are dropped");
+  assert.equal(q.empty(), true);
+  assert.throws(() => q.get(), QueueShutDown);
+  assert.throws(() => q.get({ timeout: 50 }), QueueShutDown);
+  assert.throws(() => q.getNowait(), QueueShutDown);
+  await assert.rejects(q.getAsync({ timeout: 1_000 }), QueueShutDown);
+  assert.throws(
+    () => q.put({ lock, n: 9, nested: [] }),
+    QueueShutDown,
+  );
+  waitFor(joined, 0, 1, 10_000);
+  assert.equal(joined[0], 1, "a thread blocked in join() returned");
+  assert.equal(joiner.join(10_000), true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    q.joinAsync(),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("joinAsync() hung")), 10_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  q.join();
+  // Dropping the items let go of their references only: the Locks work.
+  assert.equal(held.locked(), true);
+  held.release();
+  assert.equal(lock.acquire({ timeout: 1_000 }), true);
+  assert.equal(lock.locked(), true);
+  lock.release();
+  event.set();
+  assert.equal(event.isSet(), true);
 });
