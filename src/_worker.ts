@@ -25,11 +25,12 @@ import {
 } from "./thread.ts";
 import { _reportError } from "./excepthook.ts";
 import {
+  awaitJob,
   type Boot,
   type Delivery,
+  enterPool,
   freeJob,
   leavePool,
-  park,
   readJob,
 } from "./_workers.ts";
 import { beginThread, trackTimers } from "./_thread_state.ts";
@@ -179,12 +180,15 @@ export async function runWorker(): Promise<void> {
   });
   // A spare starts with no job: it parks at once.
   let job: Delivery | undefined = boot.job === 0
-    ? park(boot)
+    ? (enterPool(boot) ? awaitJob(boot) : undefined)
     : { ref: boot.job, delivered: boot.sabs };
   while (job !== undefined) {
     await runThread(job, cell);
+    // Back in the pool before its thread ends: a start() right after join()
+    // takes this worker.
+    const parked = boot.pooled && enterPool(boot);
     endThread();
-    job = boot.pooled ? park(boot) : undefined;
+    job = parked ? awaitJob(boot) : undefined;
   }
   if (rt.children > 0) {
     await new Promise<void>((done) => rt.onNoChildren = done);

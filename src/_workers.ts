@@ -469,13 +469,16 @@ let ownEntry = -1;
 let spareCounted = false;
 
 /**
- * Parks the calling worker until a thread is handed to it. Returns undefined
- * (the worker should close) when the pool is full.
+ * Puts the calling worker in the pool, idle: from now on any start() may
+ * hand it a thread (see {@linkcode awaitJob}). A worker whose thread just
+ * ended does this before its thread counts as ended, so that a start() right
+ * after join() finds it. Returns false (the worker should close) when the
+ * pool is full.
  */
-export function park(boot: Boot): Delivery | undefined {
+export function enterPool(boot: Boot): boolean {
   const w = words();
   try {
-    return parkHere(boot, w);
+    return enter(boot, w);
   } finally {
     // A spare is no longer booting once it parked, or gave up parking.
     if (boot.job === 0 && !spareCounted) {
@@ -485,7 +488,7 @@ export function park(boot: Boot): Delivery | undefined {
   }
 }
 
-function parkHere(boot: Boot, w: Int32Array): Delivery | undefined {
+function enter(boot: Boot, w: Int32Array): boolean {
   const cell = wordsAt(boot.cell, CELL_WORDS);
   if (ownEntry < 0) {
     for (let entry = 0; entry < POOL_MAX && ownEntry < 0; entry++) {
@@ -499,24 +502,22 @@ function parkHere(boot: Boot, w: Int32Array): Delivery | undefined {
         Atomics.store(cell, W_ENTRY, entry);
       }
     }
-    if (ownEntry < 0) return undefined;
+    if (ownEntry < 0) return false;
   }
-  let idle = 0;
-  for (let entry = 0; entry < POOL_MAX; entry++) {
-    if (Atomics.load(w, poolWord(entry, P_STATE)) === P_IDLE) idle++;
-  }
-  const at = poolWord(ownEntry, P_STATE);
-  if (idle >= limit()) {
+  if (idleWorkers() >= limit()) {
     leavePool();
-    return undefined;
+    return false;
   }
-  Atomics.store(w, at, P_IDLE);
-  if (boot.job === 0 && !spareCounted) {
-    spareCounted = true;
-    Atomics.sub(w, H_BOOTING, 1);
-  }
+  Atomics.store(w, poolWord(ownEntry, P_STATE), P_IDLE);
   Atomics.add(w, H_IDLE_BELL, 1);
   Atomics.notify(w, H_IDLE_BELL);
+  return true;
+}
+
+/** Waits, in the pool, until a thread is handed to the calling worker. */
+export function awaitJob(boot: Boot): Delivery {
+  const w = words();
+  const at = poolWord(ownEntry, P_STATE);
   for (let state = P_IDLE; state !== P_READY; state = Atomics.load(w, at)) {
     if (!spinWhile(w, at, state)) Atomics.wait(w, at, state);
   }
