@@ -2,8 +2,10 @@
 
 Each workload mirrors bench/_workloads.ts: the same counts, the same checks.
 """
+import array
 import json
 import os
+import queue
 import sys
 import threading
 import time
@@ -150,6 +152,131 @@ def start_join(n):
     return perf() - begin
 
 
+def start_join_shared(n):
+    """Start+join of a thread given a Lock, an Event, a typed array and a Queue."""
+    args = (threading.Lock(), threading.Event(), array.array("i", [0] * 16), queue.Queue())
+
+    def target(lock, event, cells, q):
+        pass
+
+    begin = perf()
+    for _ in range(n):
+        t = threading.Thread(target=target, args=args)
+        t.start()
+        t.join()
+    return perf() - begin
+
+
+def nested_start(n):
+    """Mean start() latency, in seconds, of threads started by a thread."""
+    out = [0.0]
+
+    def parent():
+        total = 0.0
+        for _ in range(n):
+            t = threading.Thread(target=lambda: None)
+            begin = perf()
+            t.start()
+            total += perf() - begin
+            t.join()
+        out[0] = total / n
+
+    t = threading.Thread(target=parent)
+    t.start()
+    t.join()
+    return out[0]
+
+
+def server(n):
+    """Seconds for a thread to start and join n short handler threads in a row."""
+    out = [0.0]
+
+    def serve():
+        begin = perf()
+        for i in range(n):
+            t = threading.Thread(target=lambda: None, name=f"handler-{i}")
+            t.start()
+            t.join()
+        out[0] = perf() - begin
+
+    t = threading.Thread(target=serve)
+    t.start()
+    t.join()
+    return out[0]
+
+
+def timer_lateness(n, interval):
+    """Mean lateness, in seconds, of a Timer re-armed n times from a thread."""
+    out = [0.0]
+
+    def rearm():
+        late = 0.0
+        for _ in range(n):
+            fired = [0.0]
+            begin = perf()
+            timer = threading.Timer(interval, lambda: fired.__setitem__(0, perf()))
+            timer.start()
+            timer.join()
+            late += fired[0] - begin - interval
+        out[0] = late / n
+
+    t = threading.Thread(target=rearm)
+    t.start()
+    t.join()
+    return out[0]
+
+
+SMALL = {"id": 1, "name": "alice", "tags": [1, 2, 3]}
+
+
+def queue_put_get(n, item):
+    q = queue.Queue()
+    begin = perf()
+    for _ in range(n):
+        q.put(item)
+        q.get()
+    return perf() - begin
+
+
+def pipeline(producers, consumers, maxsize, total, objects):
+    """total items from producer threads to consumer threads; released together."""
+    q = queue.Queue(maxsize)
+    go = threading.Event()
+    got = [0]
+    lock = threading.Lock()
+
+    def produce(n):
+        go.wait()
+        for i in range(n):
+            q.put({"id": i, "name": "alice", "tags": [1, 2, 3]} if objects else i)
+
+    def consume(n):
+        go.wait()
+        for _ in range(n):
+            q.get()
+        with lock:
+            got[0] += n
+
+    ts = [threading.Thread(target=consume, args=(total // consumers,)) for _ in range(consumers)]
+    ts += [threading.Thread(target=produce, args=(total // producers,)) for _ in range(producers)]
+    for t in ts:
+        t.start()
+    begin = perf()
+    go.set()
+    for t in ts:
+        t.join()
+    seconds = perf() - begin
+    assert got[0] == total and q.qsize() == 0, got[0]
+    return seconds
+
+
+def queue_rss_mb(n):
+    queue_put_get(n // 10, SMALL)
+    before = rss_kib()
+    queue_put_get(n, SMALL)
+    return (rss_kib() - before) / 1000
+
+
 def rss_kib():
     with open("/proc/self/status") as f:
         for line in f:
@@ -175,6 +302,9 @@ def main():
     if sys.argv[1:] == ["memory"]:
         print(json.dumps({"idle_thread_kib": idle_thread_kib(100)}))
         return
+    if sys.argv[1:] == ["queue-memory"]:
+        print(json.dumps({"queue_rss_mb": queue_rss_mb(1_000_000)}))
+        return
     start_join(50)  # warm up
     out = {
         "runtime": "CPython " + sys.version.split()[0],
@@ -189,6 +319,16 @@ def main():
         "event_pingpong_parked": crowded(lambda: 200 / event_ping_pong(200)),
         "condition_pingpong_parked": crowded(lambda: 200 / condition_ping_pong(200)),
         "start_join_us": start_join(2_000) / 2_000 * 1e6,
+        "start_join_shared_us": start_join_shared(2_000) / 2_000 * 1e6,
+        "nested_start_us": nested_start(500) * 1e6,
+        "server_ms": server(20) * 1e3,
+        "timer_late_ms": timer_lateness(20, 0.01) * 1e3,
+        "queue_int_ns": queue_put_get(200_000, 42) / 200_000 * 1e9,
+        "queue_obj_ns": queue_put_get(100_000, SMALL) / 100_000 * 1e9,
+        "pipe_int": 200_000 / pipeline(1, 1, 0, 200_000, False),
+        "pipe_int_64": 200_000 / pipeline(1, 1, 64, 200_000, False),
+        "pipe_obj_64": 200_000 / pipeline(1, 1, 64, 200_000, True),
+        "pipe_4x4_64": 200_000 / pipeline(4, 4, 64, 200_000, False),
     }
     print(json.dumps(out))
 

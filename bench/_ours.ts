@@ -5,9 +5,16 @@ import {
   counter,
   eventPingPong,
   lockUncontended,
+  nestedStart,
+  pipeline,
+  queuePutGet,
+  queueRssMb,
   rlockUncontended,
   semaphore,
+  server,
   startJoin,
+  startJoinShared,
+  timerLateness,
 } from "./_workloads.ts";
 import { busy, idle } from "./_targets.ts";
 import { Worker } from "node:worker_threads";
@@ -66,9 +73,13 @@ function crowded<T>(extra: number, fn: () => T): T {
   }
 }
 
+const SMALL = { id: 1, name: "alice", tags: [1, 2, 3] };
+
 if (import.meta.main && Deno.args[0] === "memory") {
   // Alone in a fresh process: freed memory would hide what threads cost.
   console.log(JSON.stringify({ idle_thread_kib: idleThreadKib(100) }));
+} else if (import.meta.main && Deno.args[0] === "queue-memory") {
+  console.log(JSON.stringify({ queue_rss_mb: queueRssMb(1_000_000) }));
 } else if (import.meta.main && Deno.args[0] === "bare") {
   console.log(JSON.stringify({ bare_worker_kib: bareWorkerKib(100) }));
   Deno.exit(0);
@@ -92,9 +103,22 @@ if (import.meta.main && Deno.args[0] === "memory") {
       () => 2_000 / conditionPingPong(2_000),
     ),
     start_join_us: startJoin(2_000) / 2_000 * 1e6,
+    start_join_shared_us: startJoinShared(2_000) / 2_000 * 1e6,
+    nested_start_us: nestedStart(500, false) * 1000,
+    server_ms: server(20),
+    timer_late_ms: timerLateness(20, 10),
+    queue_int_ns: queuePutGet(200_000, 42) / 200_000 * 1e9,
+    queue_obj_ns: queuePutGet(100_000, SMALL) / 100_000 * 1e9,
+    pipe_int: 200_000 / pipeline(1, 1, 0, 200_000, false),
+    pipe_int_64: 200_000 / pipeline(1, 1, 64, 200_000, false),
+    pipe_obj_64: 200_000 / pipeline(1, 1, 64, 200_000, true),
+    pipe_4x4_64: 200_000 / pipeline(4, 4, 64, 200_000, false),
   };
+  // Without parked workers: every start creates one (main does, also for a
+  // thread started by a thread, while main waits in join()).
   setThreadPoolSize(0);
   out.start_join_cold_us = startJoin(20) / 20 * 1e6;
+  out.nested_start_cold_us = nestedStart(10, true) * 1000;
   setThreadPoolSize(8);
   console.log(JSON.stringify(out));
 }

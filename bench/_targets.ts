@@ -134,3 +134,28 @@ export function idle(release: Event): void {
 export function busy(stop: Int32Array): void {
   while (Atomics.load(stop, 0) === 0) { /* spin */ }
 }
+
+/** Waits for `go`, then puts `n` items (ints, or small objects) on `q`. */
+export function producer(
+  q: Queue<unknown>,
+  n: number,
+  objects: boolean,
+  go: Event,
+): void {
+  go.wait();
+  for (let i = 0; i < n; i++) {
+    q.put(objects ? { id: i, name: "alice", tags: [1, 2, 3] } : i);
+  }
+}
+
+/** Waits for `go`, then gets `n` items from `q`; counts them at out[0]. */
+export function consumer(
+  q: Queue<unknown>,
+  n: number,
+  go: Event,
+  out: Int32Array,
+): void {
+  go.wait();
+  for (let i = 0; i < n; i++) q.get();
+  Atomics.add(out, 0, n);
+}

@@ -11,9 +11,11 @@ import {
 } from "../mod.ts";
 import {
   conditionPartner,
+  consumer,
   eventPartner,
   incrementMany,
   noop,
+  producer,
   rearm,
   semaphoreMany,
   serve,
@@ -187,4 +189,67 @@ export function rlockUncontended(n: number): number {
     lock.release();
   }
   return (performance.now() - begin) / 1000;
+}
+
+/** `n` put+get pairs of `item` on one queue in one thread; seconds. */
+export function queuePutGet(n: number, item: unknown): number {
+  const q = new Queue();
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) {
+    q.put(item);
+    q.get();
+  }
+  return (performance.now() - begin) / 1000;
+}
+
+/**
+ * `total` items through one queue, from `producers` threads to `consumers`
+ * threads, all started first and then released together; seconds.
+ */
+export function pipeline(
+  producers: number,
+  consumers: number,
+  maxsize: number,
+  total: number,
+  objects: boolean,
+): number {
+  const q = new Queue(maxsize);
+  const go = new Event();
+  const got = new Int32Array(new SharedArrayBuffer(4));
+  const threads = [
+    ...Array.from(
+      { length: consumers },
+      () =>
+        new Thread({
+          target: consumer,
+          args: [q, total / consumers, go, got],
+        }),
+    ),
+    ...Array.from(
+      { length: producers },
+      () =>
+        new Thread({
+          target: producer,
+          args: [q, total / producers, objects, go],
+        }),
+    ),
+  ];
+  for (const t of threads) t.start();
+  const begin = performance.now();
+  go.set();
+  for (const t of threads) t.join();
+  const seconds = (performance.now() - begin) / 1000;
+  if (got[0] !== total || q.qsize() !== 0) {
+    throw new Error(`lost items: got ${got[0]} of ${total}`);
+  }
+  return seconds;
+}
+
+/** MB that RSS grows by over `n` put+get pairs of a small object, after a warm-up. */
+export function queueRssMb(n: number): number {
+  const item = { id: 1, name: "alice", tags: [1, 2, 3] };
+  queuePutGet(n / 10, item);
+  const before = Deno.memoryUsage().rss;
+  queuePutGet(n, item);
+  return (Deno.memoryUsage().rss - before) / 1e6;
 }

@@ -119,6 +119,103 @@ const ROWS: Row[] = [
     target: "",
   },
   {
+    key: "start_join_shared_us",
+    label: "start + join, warm, args: Lock, Event, typed array, Queue",
+    unit: "µs",
+    higher: false,
+    target: "≤ CPython",
+    met: (o, p) => p === undefined || o <= p,
+  },
+  {
+    key: "nested_start_us",
+    label: "start() from a thread, warm (the new thread runs)",
+    unit: "µs",
+    higher: false,
+    target: "≤ 2x a warm start+join from main",
+    met: (o, _p, mine) =>
+      mine.start_join_us === undefined || o <= 2 * mine.start_join_us,
+  },
+  {
+    key: "nested_start_cold_us",
+    label: "start() from a thread, cold, main blocked in join()",
+    unit: "µs",
+    higher: false,
+    target: "≤ 1.5x a cold start+join from main",
+    met: (o, _p, mine) =>
+      mine.start_join_cold_us === undefined ||
+      o <= 1.5 * mine.start_join_cold_us,
+  },
+  {
+    key: "server_ms",
+    label: "a fresh thread starts+joins 20 handler threads in a row",
+    unit: "ms",
+    higher: false,
+    target: "",
+  },
+  {
+    key: "timer_late_ms",
+    label: "Timer(10 ms) re-armed 20 times from a thread: lateness",
+    unit: "ms",
+    higher: false,
+    target: "",
+  },
+  {
+    key: "queue_int_ns",
+    label: "Queue put+get, one thread, an int",
+    unit: "ns",
+    higher: false,
+    target: "≥ 5x CPython",
+    met: (o, p) => p === undefined || p / o >= 5,
+  },
+  {
+    key: "queue_obj_ns",
+    label: "Queue put+get, one thread, {id, name, tags: [1,2,3]}",
+    unit: "ns",
+    higher: false,
+    target: "≥ 2x CPython",
+    met: (o, p) => p === undefined || p / o >= 2,
+  },
+  {
+    key: "pipe_int",
+    label: "1 producer → 1 consumer, 200k ints, unbounded",
+    unit: "items/s",
+    higher: true,
+    target: "≥ 3x CPython",
+    met: (o, p) => p === undefined || o / p >= 3,
+  },
+  {
+    key: "pipe_int_64",
+    label: "1 producer → 1 consumer, 200k ints, maxsize 64",
+    unit: "items/s",
+    higher: true,
+    target: "≥ 3x CPython",
+    met: (o, p) => p === undefined || o / p >= 3,
+  },
+  {
+    key: "pipe_obj_64",
+    label: "1 producer → 1 consumer, 200k small objects, maxsize 64",
+    unit: "items/s",
+    higher: true,
+    target: "≥ 2x CPython",
+    met: (o, p) => p === undefined || o / p >= 2,
+  },
+  {
+    key: "pipe_4x4_64",
+    label: "4 producers → 4 consumers, 200k ints, maxsize 64",
+    unit: "items/s",
+    higher: true,
+    target: "≥ 2x CPython",
+    met: (o, p) => p === undefined || o / p >= 2,
+  },
+  {
+    key: "queue_rss_mb",
+    label: "RSS growth over 1M small-object put+get (after 100k)",
+    unit: "MB",
+    higher: false,
+    target: "≤ 50 MB",
+    met: (o) => o <= 50,
+  },
+  {
     key: "idle_thread_kib",
     label: "memory per idle live thread (100 threads)",
     unit: "KiB",
@@ -167,10 +264,12 @@ const runners = {
     () => run(deno, ["run", "-A", "bench/_ours.ts"]),
     () => run(deno, ["run", "-A", "bench/_ours.ts", "memory"]),
     () => run(deno, ["run", "-A", "bench/_ours.ts", "bare"]),
+    () => run(deno, ["run", "-A", "bench/_ours.ts", "queue-memory"]),
   ],
   cpython: [
     () => run("python3", ["bench/_cpython.py"]),
     () => run("python3", ["bench/_cpython.py", "memory"]),
+    () => run("python3", ["bench/_cpython.py", "queue-memory"]),
   ],
   multithreading: [() => run(deno, ["run", "-A", "bench/_multithreading.ts"])],
 };
@@ -185,10 +284,11 @@ function median(values: number[]): number | undefined {
 
 function format(value: number | undefined, unit: string): string {
   if (value === undefined) return "—";
-  if (unit === "ops/s" || unit === "round trips/s") {
+  if (unit === "ops/s" || unit === "round trips/s" || unit === "items/s") {
     if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
     return value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(0);
   }
+  if (unit === "MB") return `${value.toFixed(1)} MB`;
   if (unit === "KiB") {
     return value >= 1024
       ? `${(value / 1024).toFixed(1)} MiB`
