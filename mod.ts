@@ -58,6 +58,7 @@ export { Timer } from "./src/timer.ts";
 export { ThreadLocal } from "./src/local.ts";
 export { SharedValue, type SharedValueOptions } from "./src/shared_value.ts";
 export { BrokenBarrierError, ThreadError } from "./src/errors.ts";
+export * from "./src/futures.ts";
 export {
   type ExceptHook,
   excepthook,

@@ -868,12 +868,14 @@ export function decode(
 }
 
 /**
- * Decodes a message (and uses it up), importing the modules of classes this
- * thread has not loaded yet (the modules the sender named).
+ * Decodes a message (and, unless `spend` is false, uses it up), importing
+ * the modules of classes this thread has not loaded yet (the modules the
+ * sender named).
  */
 export async function decodeAsync(
   bytes: Uint8Array,
   sabs: SharedArrayBuffer[] = NO_SABS,
+  spend = true,
 ): Promise<unknown> {
   // Its own reader: the awaits would let other decodes in meanwhile.
   const r = new Reader();
@@ -890,7 +892,7 @@ export async function decodeAsync(
         ),
       );
     } catch (error) {
-      r.releaseHandles();
+      if (spend) r.releaseHandles();
       throw error;
     }
   }
@@ -898,7 +900,7 @@ export async function decodeAsync(
   const pending: Promise<unknown>[] = [];
   r.async = pending;
   const value = r.value();
-  r.releaseHandles();
+  if (spend) r.releaseHandles();
   await Promise.all(pending);
   return value;
 }

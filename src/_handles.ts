@@ -39,14 +39,18 @@ export interface KindOptions<T> {
 
 const kinds: (Kind | undefined)[] = new Array(KINDS);
 const byPrototype = new Map<object, number>();
-/** References this isolate's handles hold, by ref: released when it closes. */
-const held = new Map<number, number>();
+// The references this isolate's handles hold, released when it closes: a
+// slot each (no hashing: a handle is made per task of an executor), the
+// slots of collected handles reused.
+let held = new Int32Array(1024);
+let used = 0;
+const vacant: number[] = [];
 let closed = false;
-const finalizer = new FinalizationRegistry<number>((ref) => {
+const finalizer = new FinalizationRegistry<number>((slot) => {
   if (closed) return;
-  const count = held.get(ref)! - 1;
-  if (count === 0) held.delete(ref);
-  else held.set(ref, count);
+  const ref = held[slot];
+  held[slot] = 0;
+  vacant.push(slot);
   release(ref);
 });
 
@@ -86,8 +90,17 @@ export function create(kind: number, bytes: number): number {
 /** Makes `handle` hold a reference on `ref` for as long as it lives. */
 export function track(handle: object, ref: number): void {
   retain(ref);
-  held.set(ref, (held.get(ref) ?? 0) + 1);
-  finalizer.register(handle, ref);
+  let slot = vacant.pop();
+  if (slot === undefined) {
+    if (used === held.length) {
+      const more = new Int32Array(used * 2);
+      more.set(held);
+      held = more;
+    }
+    slot = used++;
+  }
+  held[slot] = ref;
+  finalizer.register(handle, slot);
 }
 
 /**
@@ -147,10 +160,9 @@ export function release(ref: number): void {
  */
 export function releaseAll(): void {
   closed = true;
-  const refs = [...held];
-  held.clear();
-  for (const [ref, count] of refs) {
-    for (let i = 0; i < count; i++) release(ref);
+  for (let slot = 0; slot < used; slot++) {
+    if (held[slot] !== 0) release(held[slot]);
   }
+  used = 0;
   flushMagazines();
 }

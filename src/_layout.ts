@@ -33,6 +33,8 @@ export const H_BOOTING = 16; // spare workers created and not yet parked
 export const H_IDLE_BELL = 17; // bumped whenever a worker parks idle
 export const H_SAB_COUNTER = 18; // last SharedArrayBuffer id handed out
 export const H_HEAP_BYTES = 19; // the heap's length / 8, set when it grows
+export const H_PENDING_TASKS = 20; // executors with tasks not done: exit waits for them
+export const H_EXECUTOR_COUNTER = 21; // executors created, for "ThreadPoolExecutor-N"
 export const H_CLASS_LOCKS = 32; // a spin lock per size class
 export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
 export const HEADER_WORDS = 128;
@@ -155,6 +157,8 @@ export const K_QUEUE = 9;
 export const K_SIMPLE_QUEUE = 10;
 export const K_LIFO_QUEUE = 11;
 export const K_PRIORITY_QUEUE = 12;
+export const K_FUTURE = 13;
+export const K_EXECUTOR = 14;
 export const KINDS = 16;
 
 // Lock: one futex word. 0 unlocked, 1 locked, 2 locked and contended.
@@ -256,3 +260,54 @@ export const SIMPLE_WORDS = 1;
 export const REC_LENGTH = 0;
 export const REC_RELAY = 1;
 export const REC_HEADER_WORDS = 2;
+
+// A message: an encoded value stored in a block of its own (see _message.ts).
+export const M_LENGTH = 0;
+export const M_RELAY = 1; // the relay id of its SharedArrayBuffers, 0: none
+export const M_HEADER_WORDS = 2;
+
+// Future (see _future_state.ts): its state, a mutex over its watchers, an
+// eventcount its result() waiters sleep on, its outcome (a message), and, for
+// a task, the function's id in its executor and the arguments (a message).
+export const F_STATE = 0; // FUTURE_PENDING ... FUTURE_SETTING
+export const F_LOCK = 1;
+export const F_WAITERS = 2; // eventcount (EC_WORDS)
+export const F_OUTCOME = 5; // ref of the message of the result or error, 0: none
+export const F_FAILED = 6; // 1: the outcome is an error
+export const F_FN = 7;
+export const F_ARGS = 8;
+export const F_WATCHERS = 9; // INDEX_WORDS: refs of the watchers of wait()/asCompleted()
+export const F_WORDS = 13;
+export const FUTURE_PENDING = 0;
+export const FUTURE_RUNNING = 1;
+export const FUTURE_CANCELLED = 2;
+export const FUTURE_FINISHED = 3;
+export const FUTURE_SETTING = 4; // an outcome is being written
+
+// A watcher of futures (a wait() or asCompleted() in progress): a mutex, an
+// eventcount, and a ring of the refs of the futures done since it began.
+export const WT_LOCK = 0;
+export const WT_EVENTS = 1; // eventcount (EC_WORDS)
+export const WT_DONE = 4; // INDEX_WORDS
+export const WT_WORDS = 8;
+
+// ThreadPoolExecutor: a mutex, its flags, its workers, the ring of futures
+// waiting for a worker, the eventcount idle workers sleep on, the functions
+// submitted (messages of their descriptions, by id), its workers' Threads
+// (messages), the name prefix, the initializer and its arguments.
+export const X_LOCK = 0;
+export const X_FLAGS = 1; // X_SHUTDOWN | X_BROKEN
+export const X_MAX_WORKERS = 2;
+export const X_THREADS = 3; // workers started
+export const X_IDLE = 4; // Python's _idle_semaphore: workers done with a task, waiting
+export const X_WORK = 5; // INDEX_WORDS: refs of queued futures
+export const X_WAKE = 9; // eventcount (EC_WORDS) of workers waiting for work
+export const X_FNS = 12; // INDEX_WORDS
+export const X_WORKERS = 16; // INDEX_WORDS
+export const X_PREFIX = 20; // message
+export const X_INIT = 21; // message: [initializer description, initargs], 0: none
+export const X_SPINNER = 22; // 1 while an idle worker spins for work (one at most)
+export const X_PENDING = 23; // tasks submitted and not done
+export const X_WORDS = 24;
+export const X_SHUTDOWN = 1;
+export const X_BROKEN = 2;

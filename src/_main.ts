@@ -1,10 +1,12 @@
 // What the main thread does for the others, set up when it starts its first
-// thread: it creates the workers other threads ask for (see _workers.ts), and
-// it handles its own uncaught errors as Python does: print, wait for the
-// non-daemon threads, exit with code 1.
-import { H_NON_DAEMON } from "./_layout.ts";
+// thread: it creates the workers other threads ask for (see _workers.ts), it
+// handles its own uncaught errors as Python does (print, wait for the
+// non-daemon threads, exit with code 1), and it keeps the process alive
+// while executor tasks are pending, as Python's exit joins executor threads.
+import { H_NON_DAEMON, H_PENDING_TASKS } from "./_layout.ts";
 import { runtime } from "./_runtime.ts";
 import { startSpawnService } from "./_workers.ts";
+import { waitWordAsync } from "./_wait.ts";
 
 let started = false;
 
@@ -18,6 +20,21 @@ export function startMainServices(): void {
     "unhandledrejection",
     (event) => onUncaught(event, event.reason, true),
   );
+  addEventListener("beforeunload", onExit);
+}
+
+/**
+ * The event loop is empty: the program is done. Executor tasks submitted
+ * and not done (their workers are daemon threads) still run: the event
+ * loop waits for the count to drop, then asks again. (Deno dispatches
+ * `beforeunload` again once more work scheduled here has run.)
+ */
+function onExit(event: Event): void {
+  const words = runtime().registry.words;
+  const pending = Atomics.load(words, H_PENDING_TASKS);
+  if (pending <= 0) return;
+  event.preventDefault();
+  waitWordAsync(words, H_PENDING_TASKS, pending, Infinity);
 }
 
 /**
@@ -28,7 +45,11 @@ export function startMainServices(): void {
  */
 function onUncaught(event: Event, error: unknown, inPromise: boolean): void {
   if (event.defaultPrevented) return;
-  if (Atomics.load(runtime().registry.words, H_NON_DAEMON) <= 0) return;
+  const words = runtime().registry.words;
+  if (
+    Atomics.load(words, H_NON_DAEMON) <= 0 &&
+    Atomics.load(words, H_PENDING_TASKS) <= 0
+  ) return;
   event.preventDefault();
   console.error(formatUncaught(error, inPromise));
   Deno.exitCode = 1;

@@ -61,10 +61,13 @@ export function drop(id: number): void {
   relayPort().postMessage({ type: "drop", id });
 }
 
-function request(id: number): { words: Int32Array; at: number } {
+function request(
+  id: number,
+  keep: boolean,
+): { words: Int32Array; at: number } {
   const rt = runtime();
   const slot = rt.slot;
-  relayPort().postMessage({ type: "get", id, slot });
+  relayPort().postMessage({ type: "get", id, slot, keep });
   return { words: rt.registry.words, at: slotWord(slot, S_RELAY) };
 }
 
@@ -85,9 +88,12 @@ function take(id: number): SharedArrayBuffer[] | undefined {
   return sabs;
 }
 
-/** Fetches what was stashed under `id`, blocking the calling thread. */
-export function fetchRelayed(id: number): SharedArrayBuffer[] {
-  const { words, at } = request(id);
+/**
+ * Fetches what was stashed under `id`, blocking the calling thread. With
+ * `keep`, the relay keeps it for other readers (until {@linkcode drop}).
+ */
+export function fetchRelayed(id: number, keep = false): SharedArrayBuffer[] {
+  const { words, at } = request(id, keep);
   for (;;) {
     const seen = Atomics.load(words, at);
     const sabs = take(id);
@@ -101,8 +107,9 @@ export function fetchRelayed(id: number): SharedArrayBuffer[] {
 /** Fetches what was stashed under `id` without blocking the event loop. */
 export async function fetchRelayedAsync(
   id: number,
+  keep = false,
 ): Promise<SharedArrayBuffer[]> {
-  const { words, at } = request(id);
+  const { words, at } = request(id, keep);
   for (;;) {
     const seen = Atomics.load(words, at);
     const sabs = take(id);

@@ -14,11 +14,16 @@ interface Init {
 type Message =
   | { type: "port"; port: MessagePort }
   | { type: "put"; id: number; sabs: SharedArrayBuffer[] }
-  | { type: "get"; id: number; slot: number }
+  | { type: "get"; id: number; slot: number; keep: boolean }
   | { type: "drop"; id: number };
 
 const stored = new Map<number, SharedArrayBuffer[]>();
-const waiting = new Map<number, { port: MessagePort; slot: number }>();
+interface Waiter {
+  port: MessagePort;
+  slot: number;
+  keep: boolean;
+}
+const waiting = new Map<number, Waiter[]>();
 let words: Int32Array;
 
 function deliver(
@@ -40,19 +45,22 @@ function listen(p: MessagePort): void {
         listen(m.port);
         break;
       case "put": {
-        const waiter = waiting.get(m.id);
-        if (waiter === undefined) stored.set(m.id, m.sabs);
-        else {
-          waiting.delete(m.id);
-          deliver(waiter.port, waiter.slot, m.id, m.sabs);
-        }
+        const waiters = waiting.get(m.id) ?? [];
+        waiting.delete(m.id);
+        for (const w of waiters) deliver(w.port, w.slot, m.id, m.sabs);
+        // A queue item is fetched once; a future's result, by every reader.
+        if (waiters.every((w) => w.keep)) stored.set(m.id, m.sabs);
         break;
       }
       case "get": {
         const sabs = stored.get(m.id);
-        if (sabs === undefined) waiting.set(m.id, { port: p, slot: m.slot });
-        else {
-          stored.delete(m.id);
+        if (sabs === undefined) {
+          const waiter = { port: p, slot: m.slot, keep: m.keep };
+          const waiters = waiting.get(m.id);
+          if (waiters === undefined) waiting.set(m.id, [waiter]);
+          else waiters.push(waiter);
+        } else {
+          if (!m.keep) stored.delete(m.id);
           deliver(p, m.slot, m.id, sabs);
         }
         break;

@@ -18,3 +18,15 @@ export function stackPop(w: Int32Array, at: number): number {
 export function stackPeek(w: Int32Array, at: number): number {
   return get(w, at, w[at + INDEX_COUNT] - 1);
 }
+
+/** Removes `ref` if present, moving the newest into its place; whether found. */
+export function stackRemove(w: Int32Array, at: number, ref: number): boolean {
+  const n = w[at + INDEX_COUNT];
+  for (let i = 0; i < n; i++) {
+    if (get(w, at, i) !== ref) continue;
+    set(w, at, i, get(w, at, n - 1));
+    w[at + INDEX_COUNT]--;
+    return true;
+  }
+  return false;
+}

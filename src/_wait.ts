@@ -262,6 +262,8 @@ export interface Step {
   deadline: number;
   /** The eventcount slept on (its words at `ec`), or -1: a plain word. */
   ec: number;
+  /** Whether a sleep on an eventcount spins first. */
+  spin: boolean;
 }
 
 /** A protocol: yields steps, gets their outcome, returns its result. */
@@ -276,6 +278,7 @@ export function newStep(): Step {
     expected: 0,
     deadline: Infinity,
     ec: -1,
+    spin: true,
   };
 }
 
@@ -326,7 +329,8 @@ export function waitStep(
 
 /**
  * Fills `step` to sleep on the eventcount at `ec` until its sequence moves
- * past `seq` (the waiter registered itself first, under the owner's lock).
+ * past `seq` (the waiter registered itself first, under the owner's lock),
+ * spinning first unless `spin` is false.
  */
 export function eventStep(
   step: Step,
@@ -334,9 +338,11 @@ export function eventStep(
   ec: number,
   seq: number,
   deadline: number,
+  spin = true,
 ): Step {
   waitStep(step, words, ec + EC_SEQ, seq, deadline);
   step.ec = ec;
+  step.spin = spin;
   return step;
 }
 
@@ -344,7 +350,7 @@ function sleepStep(step: Step): boolean {
   const { words, index, expected, deadline, ec } = step;
   if (ec < 0) return waitWord(words, index, expected, deadline);
   // Spin counted as awake: a notifier then needs no Atomics.notify.
-  if (spinWhile(words, index, expected)) return true;
+  if (step.spin && spinWhile(words, index, expected)) return true;
   const remaining = deadline === Infinity
     ? Infinity
     : deadline - performance.now();

@@ -1,8 +1,10 @@
 /**
- * The errors this module throws for misuse, Python's `RuntimeError` cases.
+ * The errors this module throws: for misuse (Python's `RuntimeError` cases),
+ * broken barriers, and the errors of `concurrent.futures`.
  *
  * @module
  */
+import { markLib } from "./_locate.ts";
 
 /**
  * Thrown when a thread or a synchronization primitive is misused: releasing a
@@ -55,3 +57,146 @@ export class BrokenBarrierError extends ThreadError {
     this.name = "BrokenBarrierError";
   }
 }
+
+/**
+ * Thrown by a future's `result()` or `exception()` when the future was
+ * cancelled. Python's `concurrent.futures.CancelledError`.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, Future } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const future = new Future();
+ * future.cancel();
+ * assert.throws(() => future.result(), CancelledError);
+ * ```
+ */
+export class CancelledError extends Error {
+  /**
+   * Creates a CancelledError.
+   *
+   * @param message What was cancelled (Python's is empty).
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
+/**
+ * Thrown when a wait for futures runs out of time: `result(timeout)`,
+ * `exception(timeout)`, `asCompleted()` and the iterator of `map()`.
+ * Python's `TimeoutError`.
+ *
+ * @example
+ * ```ts
+ * import { Future, TimeoutError } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => new Future().result(1), TimeoutError);
+ * ```
+ */
+export class TimeoutError extends Error {
+  /**
+   * Creates a TimeoutError.
+   *
+   * @param message What ran out of time.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * Thrown when an executor cannot run tasks any longer. Python's
+ * `concurrent.futures.BrokenExecutor`.
+ *
+ * @example
+ * ```ts
+ * import { BrokenExecutor, BrokenThreadPool } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new BrokenThreadPool() instanceof BrokenExecutor);
+ * ```
+ */
+export class BrokenExecutor extends Error {
+  /**
+   * Creates a BrokenExecutor.
+   *
+   * @param message Why the executor broke.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokenExecutor";
+  }
+}
+
+/**
+ * Thrown by the futures and the `submit()` of a ThreadPoolExecutor whose
+ * initializer failed in a worker. Python's `BrokenThreadPool`.
+ *
+ * @example
+ * ```ts
+ * import { BrokenThreadPool } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new BrokenThreadPool("broken").name, "BrokenThreadPool");
+ * ```
+ */
+export class BrokenThreadPool extends BrokenExecutor {
+  /**
+   * Creates a BrokenThreadPool.
+   *
+   * @param message Why the pool broke.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokenThreadPool";
+  }
+}
+
+/**
+ * Thrown when a future is set twice: `setResult()` or `setException()` on a
+ * future that is done. Python's `concurrent.futures.InvalidStateError`.
+ *
+ * @example
+ * ```ts
+ * import { Future, InvalidStateError } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * const future = new Future<number>();
+ * future.setResult(1);
+ * assert.throws(() => future.setResult(2), InvalidStateError);
+ * ```
+ */
+export class InvalidStateError extends Error {
+  /**
+   * Creates an InvalidStateError.
+   *
+   * @param message What was invalid.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidStateError";
+  }
+}
+
+// Found by name in every thread: an error that crosses arrives as this class.
+for (
+  const cls of [
+    ThreadError,
+    BrokenBarrierError,
+    CancelledError,
+    TimeoutError,
+    BrokenExecutor,
+    BrokenThreadPool,
+    InvalidStateError,
+  ]
+) markLib(cls, cls.name);

@@ -1,0 +1,857 @@
+/**
+ * {@linkcode ThreadPoolExecutor}: runs tasks on a pool of worker threads and
+ * gives a {@linkcode Future} for each. Python's
+ * `concurrent.futures.ThreadPoolExecutor`.
+ *
+ * @module
+ */
+import {
+  EC_REGISTERED,
+  EC_SEQ,
+  F_ARGS,
+  F_FN,
+  H_EXECUTOR_COUNTER,
+  H_PENDING_TASKS,
+  INDEX_COUNT,
+  K_EXECUTOR,
+  X_BROKEN,
+  X_FLAGS,
+  X_FNS,
+  X_IDLE,
+  X_INIT,
+  X_LOCK,
+  X_MAX_WORKERS,
+  X_PENDING,
+  X_PREFIX,
+  X_SHUTDOWN,
+  X_SPINNER,
+  X_THREADS,
+  X_WAKE,
+  X_WORDS,
+  X_WORK,
+  X_WORKERS,
+} from "./_layout.ts";
+import {
+  adoption,
+  create,
+  defineKind,
+  release,
+  retain,
+  track,
+} from "./_handles.ts";
+import { heap, wordsAt } from "./_heap.ts";
+import { get, release as releaseRefs } from "./_ref_array.ts";
+import { ringPush, ringShift } from "./_ref_ring.ts";
+import { stackPush } from "./_stack.ts";
+import {
+  checkInteger,
+  checkOptions,
+  checkSignal,
+  deadlineOf,
+  describeValue,
+  lenientTimeout,
+} from "./_validate.ts";
+import {
+  eventStep,
+  lockStep,
+  lockWord,
+  newStep,
+  type Protocol,
+  run,
+  spinStep,
+  type Step,
+  unlockWord,
+  wakeAll,
+  wakeOne,
+} from "./_wait.ts";
+import {
+  dropMessage,
+  loadMessage,
+  loadMessageAsync,
+  messageMissing,
+  storeMessage,
+} from "./_message.ts";
+import {
+  callerModules,
+  type CodeRef,
+  describe,
+  markLib,
+  resolve,
+} from "./_locate.ts";
+import { cancel, markRunning, settle } from "./_future_state.ts";
+import { _futureRef, Future } from "./future.ts";
+import { _threadExtra, Thread } from "./thread.ts";
+import { BrokenThreadPool, ThreadError } from "./errors.ts";
+import { runtime } from "./_runtime.ts";
+import { unboxed } from "./_async_iter.ts";
+import { setImmediate } from "node:timers";
+
+/** Options of {@linkcode ThreadPoolExecutor}: Python's keyword arguments. */
+export interface ThreadPoolExecutorOptions {
+  /**
+   * Worker threads at most (default `Math.min(32, cores + 4)`). They start
+   * as tasks come, when no worker is idle.
+   */
+  maxWorkers?: number;
+  /** Workers are named `<prefix>_<i>` (default `ThreadPoolExecutor-N`). */
+  threadNamePrefix?: string;
+  /**
+   * Runs first in each worker, with `initargs`. It follows the rules of a
+   * thread target (exported, or self-contained). When it throws, the pool
+   * is broken: its pending futures and later `submit()` calls fail with a
+   * BrokenThreadPool error.
+   */
+  // deno-lint-ignore no-explicit-any
+  initializer?: (...args: any[]) => unknown;
+  /** The initializer's arguments (copied, or shared where they are shared). */
+  initargs?: unknown[];
+}
+
+/** Options of {@linkcode ThreadPoolExecutor.shutdown}. */
+export interface ShutdownOptions {
+  /** Wait until the workers have run every queued task and ended (default true). */
+  wait?: boolean;
+  /** Cancel the tasks that have not started (default false). */
+  cancelFutures?: boolean;
+}
+
+/** Options of {@linkcode ThreadPoolExecutor.map}. */
+export interface MapOptions {
+  /**
+   * Milliseconds from the call within which every result must be ready: a
+   * result that is not throws TimeoutError from the iterator.
+   */
+  timeout?: number;
+}
+
+/** Options of {@linkcode ThreadPoolExecutor.mapAsync}. */
+export interface MapAsyncOptions extends MapOptions {
+  /** Aborting it cancels the tasks not started and rejects the iterator. */
+  signal?: AbortSignal;
+}
+
+const BROKEN = "A thread initializer failed, the thread pool is not usable " +
+  "anymore";
+const CORES = navigator.hardwareConcurrency || 1;
+
+/**
+ * A task is submitted to the executor `w`. Python's exit waits for the
+ * tasks submitted and not done: the process counts the executors that have
+ * some (one shared word changed per executor that becomes busy or idle, not
+ * per task).
+ */
+function taskBegins(w: Int32Array): void {
+  if (Atomics.add(w, X_PENDING, 1) === 0) {
+    Atomics.add(runtime().registry.words, H_PENDING_TASKS, 1);
+  }
+}
+
+/** A task of the executor `w` is done or dropped: drops its future's reference. */
+function taskEnds(w: Int32Array, future: number): void {
+  release(future);
+  if (Atomics.sub(w, X_PENDING, 1) !== 1) return;
+  const words = runtime().registry.words;
+  if (Atomics.sub(words, H_PENDING_TASKS, 1) === 1) {
+    Atomics.notify(words, H_PENDING_TASKS);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+let wordsOf: (executor: ThreadPoolExecutor) => Int32Array;
+
+/**
+ * A pool of worker threads that run submitted functions: Python's
+ * `concurrent.futures.ThreadPoolExecutor`. `submit()` returns a
+ * {@linkcode Future}; `map()` runs a function over items in parallel and
+ * yields the results in order. `using` stands for Python's `with`: the
+ * executor is shut down (waiting for its tasks) at the end of the block.
+ *
+ * A submitted function follows the rules of a thread target: exported from
+ * an importable module, or self-contained. Its arguments and result cross
+ * threads by the rules of what can be passed (copied, or shared for shared
+ * memory and this module's primitives). It may be async: its future is done
+ * when the promise settles. Tasks go to idle workers through shared memory:
+ * no thread is started and no message posted per task.
+ *
+ * An executor can be passed to other threads, which can submit to it too.
+ * At process exit, submitted tasks still run, as in Python.
+ *
+ * @example
+ * ```ts
+ * import { ThreadPoolExecutor } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * using executor = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * const future = executor.submit((a: number, b: number) => a + b, 20, 22);
+ * assert.equal(future.result(), 42);
+ * assert.deepEqual([...executor.map((x: number) => x * x, [1, 2, 3])], [1, 4, 9]);
+ * ```
+ */
+export class ThreadPoolExecutor {
+  #ref: number;
+  #w: Int32Array;
+  /** Ids of the functions this thread submitted, in this executor. */
+  #ids = new WeakMap<object, number>();
+  #prefix: string | undefined;
+
+  /**
+   * Creates an executor; its workers start as tasks are submitted.
+   *
+   * @param options The most workers, their names' prefix, an initializer.
+   * @throws {TypeError} An option of the wrong type.
+   * @throws {RangeError} `maxWorkers` is not a positive integer.
+   */
+  constructor(options?: ThreadPoolExecutorOptions) {
+    const adopted = adoption();
+    if (adopted !== 0) {
+      this.#ref = adopted;
+      this.#w = wordsAt(adopted, X_WORDS);
+      track(this, adopted);
+      return;
+    }
+    const { maxWorkers, threadNamePrefix, initializer, initargs } =
+      checkOptions(options) ?? {};
+    const max = maxWorkers === undefined
+      ? Math.min(32, CORES + 4)
+      : checkInteger(maxWorkers, "maxWorkers", 1);
+    if (
+      threadNamePrefix !== undefined && typeof threadNamePrefix !== "string"
+    ) {
+      throw new TypeError(
+        `Cannot create a ThreadPoolExecutor: threadNamePrefix must be a ` +
+          `string, received ${describeValue(threadNamePrefix)}`,
+      );
+    }
+    if (initializer !== undefined && typeof initializer !== "function") {
+      throw new TypeError(
+        `Cannot create a ThreadPoolExecutor: initializer must be a ` +
+          `function, received ${describeValue(initializer)}`,
+      );
+    }
+    if (initargs !== undefined && !Array.isArray(initargs)) {
+      throw new TypeError(
+        `Cannot create a ThreadPoolExecutor: initargs must be an array, ` +
+          `received ${describeValue(initargs)}`,
+      );
+    }
+    const prefix = threadNamePrefix ||
+      `ThreadPoolExecutor-${
+        Atomics.add(runtime().registry.words, H_EXECUTOR_COUNTER, 1)
+      }`;
+    const ref = create(K_EXECUTOR, X_WORDS * 4);
+    const w = wordsAt(ref, X_WORDS);
+    w[X_MAX_WORKERS] = max;
+    try {
+      w[X_PREFIX] = storeMessage(prefix, "threadNamePrefix", () => []);
+      if (initializer !== undefined) {
+        const callers = callerModules();
+        w[X_INIT] = storeMessage(
+          [describe(initializer, callers), initargs ?? []],
+          "initargs",
+          () => callers,
+        );
+      }
+    } catch (error) {
+      destroyExecutor(ref);
+      release(ref);
+      throw error;
+    }
+    this.#ref = ref;
+    this.#w = w;
+    this.#prefix = prefix;
+    track(this, ref);
+  }
+
+  static {
+    defineKind(K_EXECUTOR, ThreadPoolExecutor, (e) => e.#ref, {
+      destroy: destroyExecutor,
+    });
+    wordsOf = (e) => e.#w;
+  }
+
+  /** The id of `fn` in this executor, registered on its first submit. */
+  #idOf(fn: (...args: never[]) => unknown): number {
+    const known = this.#ids.get(fn);
+    if (known !== undefined) return known;
+    const message = storeMessage(
+      describe(fn, callerModules()),
+      "fn",
+      () => [],
+    );
+    const w = this.#w;
+    lockWord(w, X_LOCK, Infinity);
+    let id: number;
+    try {
+      id = w[X_FNS + INDEX_COUNT];
+      stackPush(w, X_FNS, message);
+    } catch (error) {
+      dropMessage(message);
+      throw error;
+    } finally {
+      unlockWord(w, X_LOCK);
+    }
+    this.#ids.set(fn, id);
+    return id;
+  }
+
+  /**
+   * Schedules `fn(...args)` to run in a worker thread.
+   *
+   * @typeParam A The function's parameter types.
+   * @typeParam R What it returns.
+   * @param fn The function (exported, or self-contained).
+   * @param args Its arguments.
+   * @returns The future of its result.
+   * @throws {ThreadError} The executor is shut down.
+   * @throws {BrokenThreadPool} An initializer failed.
+   * @throws {TypeError} `fn` is not a function, or an argument cannot
+   * cross threads.
+   */
+  submit<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...args: A
+  ): Future<Awaited<R>> {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot submit a task: fn must be a function, received ${
+          describeValue(fn)
+        }`,
+      );
+    }
+    const w = this.#w;
+    this.#checkOpen();
+    const id = this.#idOf(fn);
+    let modules: string[] | undefined;
+    const message = storeMessage(
+      args,
+      "args",
+      () => modules ??= callerModules(),
+    );
+    const future = new Future<Awaited<R>>();
+    const ref = _futureRef(future);
+    const i32 = heap().i32;
+    i32[ref + F_FN] = id;
+    i32[ref + F_ARGS] = message;
+    // The queue's reference: the worker that takes the task drops it.
+    retain(ref);
+    let wake = false;
+    lockWord(w, X_LOCK, Infinity);
+    try {
+      this.#checkOpen();
+      ringPush(w, X_WORK, ref);
+      // An idle worker spinning for work takes it: no need to wake another.
+      wake = w[X_WAKE + EC_REGISTERED] > 0 && w[X_SPINNER] === 0;
+    } catch (error) {
+      release(ref);
+      throw error;
+    } finally {
+      unlockWord(w, X_LOCK);
+    }
+    taskBegins(w);
+    if (wake) wakeOne(w, X_WAKE);
+    this.#adjustThreadCount();
+    return future;
+  }
+
+  #checkOpen(): void {
+    const flags = Atomics.load(this.#w, X_FLAGS);
+    if ((flags & X_BROKEN) !== 0) throw new BrokenThreadPool(BROKEN);
+    if ((flags & X_SHUTDOWN) !== 0) {
+      throw new ThreadError("cannot schedule new futures after shutdown");
+    }
+  }
+
+  /** Python's _adjust_thread_count: an idle worker, or a new one. */
+  #adjustThreadCount(): void {
+    const w = this.#w;
+    // All started: the idle count is never looked at again.
+    if (Atomics.load(w, X_THREADS) >= w[X_MAX_WORKERS]) return;
+    for (let idle = Atomics.load(w, X_IDLE); idle > 0;) {
+      const seen = Atomics.compareExchange(w, X_IDLE, idle, idle - 1);
+      if (seen === idle) return;
+      idle = seen;
+    }
+    lockWord(w, X_LOCK, Infinity);
+    const n = w[X_THREADS];
+    const more = n < w[X_MAX_WORKERS] && (w[X_FLAGS] & X_SHUTDOWN) === 0;
+    if (more) w[X_THREADS] = n + 1;
+    unlockWord(w, X_LOCK);
+    if (!more) return;
+    this.#prefix ??= loadMessage(w[X_PREFIX], false) as string;
+    const thread = new ExecutorThread({
+      name: `${this.#prefix}_${n}`,
+      daemon: true,
+    });
+    _threadExtra(thread).executor = this;
+    try {
+      thread.start();
+    } catch (error) {
+      lockWord(w, X_LOCK, Infinity);
+      w[X_THREADS]--;
+      unlockWord(w, X_LOCK);
+      throw error;
+    }
+    const message = storeMessage(thread, "thread", () => []);
+    lockWord(w, X_LOCK, Infinity);
+    try {
+      stackPush(w, X_WORKERS, message);
+    } finally {
+      unlockWord(w, X_LOCK);
+    }
+  }
+
+  /**
+   * Runs `fn` over `items` in parallel: every item is submitted at once,
+   * and the iterator yields the results in the items' order, throwing a
+   * task's error when its result is reached. Closing the iterator early
+   * cancels the tasks not started.
+   *
+   * @typeParam T The items' type.
+   * @typeParam R What `fn` returns.
+   * @param fn The function (exported, or self-contained).
+   * @param items The items.
+   * @param options A timeout (ms) for all the results, from this call.
+   * @returns An iterator of the results.
+   * @throws {ThreadError} The executor is shut down.
+   * @throws {TimeoutError} (from the iterator) A result not ready in time.
+   */
+  map<T, R>(
+    fn: (item: T) => R,
+    items: Iterable<T>,
+    options?: MapOptions,
+  ): IterableIterator<Awaited<R>> {
+    checkOptions(options);
+    const deadline = deadlineOf(lenientTimeout(options?.timeout));
+    const futures: Future<Awaited<R>>[] = [];
+    for (const item of items) futures.push(this.submit(fn, item));
+    return results(futures, deadline);
+  }
+
+  /**
+   * {@linkcode ThreadPoolExecutor.map} without blocking the event loop.
+   *
+   * @typeParam T The items' type.
+   * @typeParam R What `fn` returns.
+   * @param fn The function (exported, or self-contained).
+   * @param items The items.
+   * @param options A timeout (ms) for all the results, and an AbortSignal.
+   * @returns An async iterator of the results.
+   * @throws {ThreadError} The executor is shut down.
+   * @throws {TimeoutError} (from the iterator) A result not ready in time.
+   */
+  mapAsync<T, R>(
+    fn: (item: T) => R,
+    items: Iterable<T>,
+    options?: MapAsyncOptions,
+  ): AsyncIterableIterator<Awaited<R>> {
+    checkOptions(options);
+    const signal = checkSignal(options?.signal);
+    const deadline = deadlineOf(lenientTimeout(options?.timeout));
+    signal?.throwIfAborted();
+    const futures: Future<Awaited<R>>[] = [];
+    for (const item of items) futures.push(this.submit(fn, item));
+    return unboxed(resultsAsync(futures, deadline, signal));
+  }
+
+  /** Marks the executor shut down; cancels the queued tasks if asked. */
+  #shutdownNow(cancelFutures: boolean): void {
+    const w = this.#w;
+    const drained: number[] = [];
+    lockWord(w, X_LOCK, Infinity);
+    Atomics.or(w, X_FLAGS, X_SHUTDOWN);
+    if (cancelFutures) {
+      while (w[X_WORK + INDEX_COUNT] > 0) drained.push(ringShift(w, X_WORK));
+    }
+    unlockWord(w, X_LOCK);
+    wakeAll(w, X_WAKE);
+    for (const future of drained) {
+      cancel(future);
+      taskEnds(w, future);
+    }
+  }
+
+  /** The executor's worker threads. */
+  #workers(): Thread[] {
+    const w = this.#w;
+    const messages: number[] = [];
+    lockWord(w, X_LOCK, Infinity);
+    for (let i = 0; i < w[X_WORKERS + INDEX_COUNT]; i++) {
+      messages.push(get(w, X_WORKERS, i));
+    }
+    unlockWord(w, X_LOCK);
+    return messages.map((m) => loadMessage(m, false) as Thread);
+  }
+
+  /**
+   * Stops taking tasks. The queued ones still run, unless `cancelFutures`;
+   * with `wait` (the default), blocks until every worker has ended. Calling
+   * it again is harmless.
+   *
+   * @param options `wait` (default true) and `cancelFutures` (default
+   * false).
+   * @throws {TypeError} Options of the wrong type.
+   */
+  shutdown(options?: ShutdownOptions): void {
+    const { wait, cancelFutures } = shutdownOptions(options);
+    this.#shutdownNow(cancelFutures);
+    if (wait) { for (const t of this.#workers()) t.join(); }
+  }
+
+  /**
+   * {@linkcode ThreadPoolExecutor.shutdown} with `wait`, without blocking
+   * the event loop.
+   *
+   * @param options `cancelFutures` (default false).
+   * @returns A promise that resolves when every worker has ended.
+   * @throws {TypeError} (rejects) Options of the wrong type.
+   */
+  async shutdownAsync(
+    options?: Omit<ShutdownOptions, "wait">,
+  ): Promise<void> {
+    const { cancelFutures } = shutdownOptions(options);
+    this.#shutdownNow(cancelFutures);
+    for (const t of this.#workers()) await t.joinAsync();
+  }
+
+  /** `using executor = ...`: shuts down at the end of the block, waiting. */
+  [Symbol.dispose](): void {
+    this.shutdown();
+  }
+
+  /**
+   * `await using executor = ...`: shuts down at the end of the block,
+   * waiting without blocking the event loop.
+   *
+   * @returns A promise that resolves when every worker has ended.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdownAsync();
+  }
+}
+
+function shutdownOptions(
+  options: ShutdownOptions | undefined,
+): { wait: boolean; cancelFutures: boolean } {
+  checkOptions(options);
+  const wait = options?.wait ?? true;
+  const cancelFutures = options?.cancelFutures ?? false;
+  for (
+    const [name, value] of [["wait", wait], ["cancelFutures", cancelFutures]]
+  ) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(
+        `Cannot shut down: ${name} must be a boolean, received ${
+          describeValue(value)
+        }`,
+      );
+    }
+  }
+  return { wait, cancelFutures } as { wait: boolean; cancelFutures: boolean };
+}
+
+function remaining(deadline: number): number | undefined {
+  return deadline === Infinity ? undefined : deadline - performance.now();
+}
+
+/** Python's result_iterator: results in order; cancels the rest on exit. */
+function* results<R>(
+  futures: (Future<R> | undefined)[],
+  deadline: number,
+): Generator<R, void, undefined> {
+  let i = 0;
+  try {
+    for (; i < futures.length; i++) {
+      const future = futures[i]!;
+      futures[i] = undefined;
+      try {
+        yield future.result(remaining(deadline));
+      } finally {
+        future.cancel();
+      }
+    }
+  } finally {
+    for (let j = i + 1; j < futures.length; j++) futures[j]?.cancel();
+  }
+}
+
+async function* resultsAsync<R>(
+  futures: (Future<R> | undefined)[],
+  deadline: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<[R], void, undefined> {
+  let i = 0;
+  try {
+    for (; i < futures.length; i++) {
+      const future = futures[i]!;
+      futures[i] = undefined;
+      try {
+        yield [await future.resultAsync(remaining(deadline), { signal })];
+      } finally {
+        future.cancel();
+      }
+    }
+  } finally {
+    for (let j = i + 1; j < futures.length; j++) futures[j]?.cancel();
+  }
+}
+
+function destroyExecutor(ref: number): void {
+  const i32 = heap().i32;
+  for (const at of [X_FNS, X_WORKERS]) {
+    for (let i = 0; i < i32[ref + at + INDEX_COUNT]; i++) {
+      dropMessage(get(i32, ref + at, i));
+    }
+    releaseRefs(i32, ref + at);
+  }
+  // Tasks no worker will take (none could start): they are not pending.
+  const w = wordsAt(ref, X_WORDS);
+  while (w[X_WORK + INDEX_COUNT] > 0) {
+    const future = ringShift(w, X_WORK);
+    cancel(future);
+    taskEnds(w, future);
+  }
+  releaseRefs(i32, ref + X_WORK);
+  if (i32[ref + X_PREFIX] !== 0) dropMessage(i32[ref + X_PREFIX]);
+  if (i32[ref + X_INIT] !== 0) dropMessage(i32[ref + X_INIT]);
+}
+
+// The worker side. -----------------------------------------------------------
+
+interface Task {
+  fn: (...args: unknown[]) => unknown;
+  modules: string[];
+}
+
+interface Serving {
+  w: Int32Array;
+  tasks: Map<number, Task>;
+  step: Step;
+  /** When this worker last let its event loop run (finalizers, timers). */
+  lastTurn: number;
+}
+
+/** How often a busy worker lets its event loop run, at most. */
+const TURN_MS = 100;
+/** Not a future: the worker should let its event loop run first. */
+const TURN = -1;
+
+/** A worker thread of an executor: runs its tasks until it shuts down. */
+class ExecutorThread extends Thread {
+  override run(): unknown {
+    const executor = _threadExtra(this).executor as ThreadPoolExecutor;
+    const s: Serving = {
+      w: wordsOf(executor),
+      tasks: new Map(),
+      step: newStep(),
+      lastTurn: performance.now(),
+    };
+    if (s.w[X_INIT] === 0) return serve(s);
+    return initialize(s).then((ok) => ok ? serve(s) : undefined);
+  }
+}
+
+markLib(ExecutorThread, "ExecutorThread");
+
+/** Runs the initializer; false (and the pool broken) when it throws. */
+async function initialize(s: Serving): Promise<boolean> {
+  try {
+    const [code, initargs] = await loadMessageAsync(
+      s.w[X_INIT],
+      false,
+    ) as [CodeRef, unknown[]];
+    const { fn } = await resolve(code);
+    await fn(...initargs);
+    return true;
+  } catch (error) {
+    console.error("Exception in initializer:", error);
+    breakPool(s.w);
+    return false;
+  }
+}
+
+/** Python's _initializer_failed: the queued futures fail, and submit() too. */
+function breakPool(w: Int32Array): void {
+  const drained: number[] = [];
+  lockWord(w, X_LOCK, Infinity);
+  Atomics.or(w, X_FLAGS, X_BROKEN);
+  while (w[X_WORK + INDEX_COUNT] > 0) drained.push(ringShift(w, X_WORK));
+  unlockWord(w, X_LOCK);
+  for (const future of drained) {
+    if (markRunning(future)) {
+      const error = storeMessage(
+        new BrokenThreadPool(BROKEN),
+        "error",
+        () => [],
+      );
+      if (!settle(future, error, true)) dropMessage(error);
+    }
+    taskEnds(w, future);
+  }
+}
+
+/** Takes and runs tasks until the executor shuts down with none left. */
+function serve(s: Serving): Promise<void> | undefined {
+  for (;;) {
+    const future = run(takeSteps(s));
+    if (future === 0) return undefined;
+    if (future === TURN) {
+      return new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+        serve(s)
+      );
+    }
+    const pending = runTask(s, future);
+    if (pending !== undefined) return pending.then(() => serve(s));
+  }
+}
+
+/**
+ * The next queued future, sleeping while there is none; 0: shut down. One
+ * idle worker at a time spins for the next task before it sleeps: more
+ * would only take cores from the threads that submit.
+ */
+function* takeSteps(s: Serving): Protocol<number> {
+  const { w, step } = s;
+  yield lockStep(step, w, X_LOCK, Infinity);
+  try {
+    for (;;) {
+      const count = w[X_WORK + INDEX_COUNT];
+      if (count > 0) {
+        const future = ringShift(w, X_WORK);
+        // More work than this worker, and no idle one awake: wake another.
+        if (
+          count > 1 && w[X_WAKE + EC_REGISTERED] > 0 && w[X_SPINNER] === 0
+        ) wakeOne(w, X_WAKE);
+        return future;
+      }
+      if ((w[X_FLAGS] & X_SHUTDOWN) !== 0) return 0;
+      if (performance.now() - s.lastTurn > TURN_MS) {
+        s.lastTurn = performance.now();
+        return TURN;
+      }
+      const spinner = w[X_SPINNER] === 0;
+      if (spinner) {
+        w[X_SPINNER] = 1;
+        unlockWord(w, X_LOCK);
+        const changed = yield spinStep(step, w, X_WORK + INDEX_COUNT, 0);
+        yield lockStep(step, w, X_LOCK, Infinity);
+        w[X_SPINNER] = 0;
+        if (changed || w[X_WORK + INDEX_COUNT] > 0) continue;
+        if ((w[X_FLAGS] & X_SHUTDOWN) !== 0) continue;
+      }
+      w[X_WAKE + EC_REGISTERED]++;
+      const seq = Atomics.load(w, X_WAKE + EC_SEQ);
+      unlockWord(w, X_LOCK);
+      yield eventStep(step, w, X_WAKE, seq, Infinity, spinner);
+      yield lockStep(step, w, X_LOCK, Infinity);
+      w[X_WAKE + EC_REGISTERED]--;
+    }
+  } finally {
+    unlockWord(w, X_LOCK);
+  }
+}
+
+/** Runs one task: at once when it can, else (a promise) asynchronously. */
+function runTask(s: Serving, future: number): Promise<void> | undefined {
+  const i32 = heap().i32;
+  if (markRunning(future) !== true) {
+    endTask(s, future);
+    return undefined;
+  }
+  const id = i32[future + F_FN];
+  const args = i32[future + F_ARGS];
+  i32[future + F_ARGS] = 0;
+  const task = s.tasks.get(id);
+  if (task === undefined || messageMissing(args) !== undefined) {
+    return runSlowly(s, future, id, args);
+  }
+  let value: unknown;
+  try {
+    value = task.fn(...(loadMessage(args, true) as unknown[]));
+  } catch (error) {
+    finish(s, future, error, true, task.modules);
+    return undefined;
+  }
+  if (!isThenable(value)) {
+    finish(s, future, value, false, task.modules);
+    return undefined;
+  }
+  return Promise.resolve(value).then(
+    (result) => finish(s, future, result, false, task.modules),
+    (error) => finish(s, future, error, true, task.modules),
+  );
+}
+
+/** A task whose function or arguments need modules imported first. */
+async function runSlowly(
+  s: Serving,
+  future: number,
+  id: number,
+  args: number,
+): Promise<void> {
+  let modules: string[] = [];
+  let value: unknown;
+  let failed = false;
+  try {
+    const task = await taskOf(s, id);
+    modules = task.modules;
+    value = await task.fn(...(await loadMessageAsync(args, true) as unknown[]));
+  } catch (error) {
+    value = error;
+    failed = true;
+  }
+  finish(s, future, value, failed, modules);
+}
+
+async function taskOf(s: Serving, id: number): Promise<Task> {
+  const known = s.tasks.get(id);
+  if (known !== undefined) return known;
+  const w = s.w;
+  lockWord(w, X_LOCK, Infinity);
+  const message = get(w, X_FNS, id);
+  unlockWord(w, X_LOCK);
+  const code = loadMessage(message, false) as CodeRef;
+  const { fn } = await resolve(code);
+  const task = { fn, modules: code.modules };
+  s.tasks.set(id, task);
+  return task;
+}
+
+/** Stores the task's outcome in its future, and ends the task. */
+function finish(
+  s: Serving,
+  future: number,
+  value: unknown,
+  failed: boolean,
+  modules: string[],
+): void {
+  let message: number;
+  try {
+    message = storeMessage(value, failed ? "error" : "result", () => modules);
+  } catch (error) {
+    message = storeMessage(
+      new TypeError(
+        `Cannot pass the task's ${failed ? "error" : "result"} back: ${
+          (error as Error).message
+        }`,
+      ),
+      "error",
+      () => [],
+    );
+    failed = true;
+  }
+  if (!settle(future, message, failed)) dropMessage(message);
+  endTask(s, future);
+}
+
+function endTask(s: Serving, future: number): void {
+  taskEnds(s.w, future);
+  // Python releases _idle_semaphore after each task, whatever its outcome
+  // (it matters only while workers may still be started).
+  const w = s.w;
+  if (Atomics.load(w, X_THREADS) < w[X_MAX_WORKERS]) Atomics.add(w, X_IDLE, 1);
+}
