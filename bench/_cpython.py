@@ -3,6 +3,7 @@
 Each workload mirrors bench/_workloads.ts: the same counts, the same checks.
 """
 import array
+import concurrent.futures
 import json
 import os
 import queue
@@ -298,7 +299,85 @@ def idle_thread_kib(n):
     return (after - before) / n
 
 
+def square(x):
+    return x * x
+
+
+def count_primes(lo, hi):
+    count = 0
+    for n in range(max(2, lo), hi):
+        d = 2
+        prime = True
+        while d * d <= n:
+            if n % d == 0:
+                prime = False
+                break
+            d += 1
+        if prime:
+            count += 1
+    return count
+
+
+def warm_executor(workers):
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+    for _ in range(3):
+        for f in [executor.submit(square, i) for i in range(20_000)]:
+            f.result()
+    return executor
+
+
+def executor_round_trip(executor, n):
+    begin = perf()
+    for i in range(n):
+        assert executor.submit(square, i).result() == i * i
+    return perf() - begin
+
+
+def executor_gather(executor, n):
+    begin = perf()
+    futures = [executor.submit(square, i) for i in range(n)]
+    total = sum(f.result() for f in futures)
+    seconds = perf() - begin
+    assert total == (n - 1) * n * (2 * n - 1) // 6
+    return seconds
+
+
+def executor_map(executor, n):
+    items = list(range(n))
+    begin = perf()
+    total = sum(executor.map(square, items))
+    seconds = perf() - begin
+    assert total == (n - 1) * n * (2 * n - 1) // 6
+    return seconds
+
+
+def executor_primes(workers, limit, chunks):
+    executor = warm_executor(workers)
+    size = limit // chunks
+    begin = perf()
+    futures = [executor.submit(count_primes, i * size, (i + 1) * size) for i in range(chunks)]
+    total = sum(f.result() for f in futures)
+    seconds = perf() - begin
+    executor.shutdown()
+    assert total > 0
+    return seconds
+
+
 def main():
+    if sys.argv[1:] == ["executor"]:
+        executor = warm_executor(4)
+        out = {
+            "executor_round_trip_us": executor_round_trip(executor, 5_000) / 5_000 * 1e6,
+            "executor_gather": 200_000 / executor_gather(executor, 200_000),
+            "executor_map": 200_000 / executor_map(executor, 200_000),
+        }
+        executor.shutdown()
+        # CPython's GIL: a tenth of the work, or it takes minutes.
+        one = executor_primes(1, 200_000, 32)
+        two = executor_primes(2, 200_000, 32)
+        out["executor_primes_speedup"] = one / two
+        print(json.dumps(out))
+        return
     if sys.argv[1:] == ["memory"]:
         print(json.dumps({"idle_thread_kib": idle_thread_kib(100)}))
         return

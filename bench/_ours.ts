@@ -4,6 +4,10 @@ import {
   conditionPingPong,
   counter,
   eventPingPong,
+  executorGather,
+  executorMap,
+  executorPrimes,
+  executorRoundTrip,
   lockUncontended,
   nestedStart,
   pipeline,
@@ -15,6 +19,7 @@ import {
   startJoin,
   startJoinShared,
   timerLateness,
+  warmExecutor,
 } from "./_workloads.ts";
 import { busy, idle } from "./_targets.ts";
 import { Worker } from "node:worker_threads";
@@ -80,6 +85,18 @@ if (import.meta.main && Deno.args[0] === "memory") {
   console.log(JSON.stringify({ idle_thread_kib: idleThreadKib(100) }));
 } else if (import.meta.main && Deno.args[0] === "queue-memory") {
   console.log(JSON.stringify({ queue_rss_mb: queueRssMb(1_000_000) }));
+} else if (import.meta.main && Deno.args[0] === "executor") {
+  // Its own process: the executor's threads stay alive until it ends.
+  const executor = warmExecutor(4);
+  const out = {
+    executor_round_trip_us: executorRoundTrip(executor, 5_000) / 5_000 * 1e6,
+    executor_gather: 200_000 / executorGather(executor, 200_000),
+    executor_map: 200_000 / executorMap(executor, 200_000),
+  };
+  executor.shutdown();
+  const one = executorPrimes(1, 2_000_000, 32);
+  const two = executorPrimes(2, 2_000_000, 32);
+  console.log(JSON.stringify({ ...out, executor_primes_speedup: one / two }));
 } else if (import.meta.main && Deno.args[0] === "bare") {
   console.log(JSON.stringify({ bare_worker_kib: bareWorkerKib(100) }));
   Deno.exit(0);

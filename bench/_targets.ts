@@ -159,3 +159,24 @@ export function consumer(
   for (let i = 0; i < n; i++) q.get();
   Atomics.add(out, 0, n);
 }
+
+/** A tiny task: what executor benchmarks submit. */
+export function square(x: number): number {
+  return x * x;
+}
+
+/** Counts the primes in [lo, hi): a CPU-bound task. */
+export function countPrimes(lo: number, hi: number): number {
+  let count = 0;
+  for (let n = Math.max(2, lo); n < hi; n++) {
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) {
+      if (n % d === 0) {
+        prime = false;
+        break;
+      }
+    }
+    if (prime) count++;
+  }
+  return count;
+}

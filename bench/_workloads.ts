@@ -8,10 +8,12 @@ import {
   RLock,
   Semaphore,
   Thread,
+  ThreadPoolExecutor,
 } from "../mod.ts";
 import {
   conditionPartner,
   consumer,
+  countPrimes,
   eventPartner,
   incrementMany,
   noop,
@@ -19,6 +21,7 @@ import {
   rearm,
   semaphoreMany,
   serve,
+  square,
   startChildren,
   takeShared,
 } from "./_targets.ts";
@@ -252,4 +255,81 @@ export function queueRssMb(n: number): number {
   const before = Deno.memoryUsage().rss;
   queuePutGet(n, item);
   return (Deno.memoryUsage().rss - before) / 1e6;
+}
+
+/** An executor of `workers` threads, every one started and warm. */
+export function warmExecutor(workers: number): ThreadPoolExecutor {
+  const executor = new ThreadPoolExecutor({ maxWorkers: workers });
+  for (let round = 0; round < 3; round++) {
+    const futures = [];
+    for (let i = 0; i < 20_000; i++) futures.push(executor.submit(square, i));
+    for (const f of futures) f.result();
+  }
+  return executor;
+}
+
+/** `n` sequential `submit(square, i).result()` round trips; seconds. */
+export function executorRoundTrip(
+  executor: ThreadPoolExecutor,
+  n: number,
+): number {
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) {
+    if (executor.submit(square, i).result() !== i * i) {
+      throw new Error("wrong result");
+    }
+  }
+  return (performance.now() - begin) / 1000;
+}
+
+/** `n` tasks submitted, then every result gathered; seconds. */
+export function executorGather(
+  executor: ThreadPoolExecutor,
+  n: number,
+): number {
+  const begin = performance.now();
+  const futures = [];
+  for (let i = 0; i < n; i++) futures.push(executor.submit(square, i));
+  let sum = 0;
+  for (const f of futures) sum += f.result();
+  const seconds = (performance.now() - begin) / 1000;
+  if (sum !== (n - 1) * n * (2 * n - 1) / 6) throw new Error("wrong sum");
+  return seconds;
+}
+
+/** `map(square)` over `n` items; seconds. */
+export function executorMap(executor: ThreadPoolExecutor, n: number): number {
+  const items = Array.from({ length: n }, (_, i) => i);
+  const begin = performance.now();
+  let sum = 0;
+  for (const r of executor.map(square, items)) sum += r;
+  const seconds = (performance.now() - begin) / 1000;
+  if (sum !== (n - 1) * n * (2 * n - 1) / 6) throw new Error("wrong sum");
+  return seconds;
+}
+
+/** Primes below `limit` counted in `chunks` tasks on `workers` threads; seconds. */
+export function executorPrimes(
+  workers: number,
+  limit: number,
+  chunks: number,
+): number {
+  const executor = warmExecutor(workers);
+  // Every worker compiles countPrimes before the clock starts.
+  const warm = Array.from(
+    { length: workers * 8 },
+    () => executor.submit(countPrimes, 0, 50_000),
+  );
+  for (const f of warm) f.result();
+  const size = limit / chunks;
+  const begin = performance.now();
+  const futures = Array.from(
+    { length: chunks },
+    (_, i) => executor.submit(countPrimes, i * size, (i + 1) * size),
+  );
+  const total = futures.reduce((sum, f) => sum + f.result(), 0);
+  const seconds = (performance.now() - begin) / 1000;
+  executor.shutdown();
+  if (total !== countPrimes(0, limit)) throw new Error("wrong prime count");
+  return seconds;
 }

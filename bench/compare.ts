@@ -216,6 +216,38 @@ const ROWS: Row[] = [
     met: (o) => o <= 50,
   },
   {
+    key: "executor_round_trip_us",
+    label: "executor: submit(fn, x).result() in a row, 4 workers",
+    unit: "µs",
+    higher: false,
+    target: "≤ 0.5x CPython's time",
+    met: (o, p) => p === undefined || o <= p / 2,
+  },
+  {
+    key: "executor_gather",
+    label: "executor: 200k tiny tasks submitted, then gathered",
+    unit: "tasks/s",
+    higher: true,
+    target: "≥ 10x CPython",
+    met: (o, p) => p === undefined || o / p >= 10,
+  },
+  {
+    key: "executor_map",
+    label: "executor: map() over 200k items",
+    unit: "tasks/s",
+    higher: true,
+    target: "≥ 10x CPython",
+    met: (o, p) => p === undefined || o / p >= 10,
+  },
+  {
+    key: "executor_primes_speedup",
+    label: "executor: counting primes, 2 workers vs 1 (speed-up)",
+    unit: "x",
+    higher: true,
+    target: "≥ 1.8x",
+    met: (o) => o >= 1.8,
+  },
+  {
     key: "idle_thread_kib",
     label: "memory per idle live thread (100 threads)",
     unit: "KiB",
@@ -265,11 +297,13 @@ const runners = {
     () => run(deno, ["run", "-A", "bench/_ours.ts", "memory"]),
     () => run(deno, ["run", "-A", "bench/_ours.ts", "bare"]),
     () => run(deno, ["run", "-A", "bench/_ours.ts", "queue-memory"]),
+    () => run(deno, ["run", "-A", "bench/_ours.ts", "executor"]),
   ],
   cpython: [
     () => run("python3", ["bench/_cpython.py"]),
     () => run("python3", ["bench/_cpython.py", "memory"]),
     () => run("python3", ["bench/_cpython.py", "queue-memory"]),
+    () => run("python3", ["bench/_cpython.py", "executor"]),
   ],
   multithreading: [() => run(deno, ["run", "-A", "bench/_multithreading.ts"])],
 };
@@ -284,7 +318,10 @@ function median(values: number[]): number | undefined {
 
 function format(value: number | undefined, unit: string): string {
   if (value === undefined) return "—";
-  if (unit === "ops/s" || unit === "round trips/s" || unit === "items/s") {
+  if (
+    unit === "ops/s" || unit === "round trips/s" || unit === "items/s" ||
+    unit === "tasks/s"
+  ) {
     if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
     return value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(0);
   }
