@@ -1,5 +1,6 @@
 // Runs the examples: `deno task examples` runs them all, in the order of the
-// seed walkthrough; `deno task example NAME` runs one.
+// seed walkthrough, then the concurrent.futures docs' two; `deno task example
+// NAME` runs one.
 export const EXAMPLES = [
   "simple",
   "simpleargs",
@@ -25,6 +26,8 @@ export const EXAMPLES = [
   "barrier",
   "barrier_abort",
   "queue_workers",
+  "futures_urls",
+  "futures_primes",
 ];
 
 async function run(name: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 // Runs every example and checks its output against the seed transcript's
-// shape. Default thread names follow Python >= 3.10 ("Thread-1 (worker)");
+// shape (the futures examples: against what the Python docs' versions
+// print). Default thread names follow Python >= 3.10 ("Thread-1 (worker)");
 // the transcript predates that and shows "Thread-1".
 import assert from "node:assert/strict";
 import { EXAMPLES } from "../examples/run.ts";
@@ -273,6 +274,26 @@ const checks: Record<string, (lines: string[]) => void> = {
       "worker-2 aborting",
     ]);
   },
+  futures_urls: (lines) => {
+    const shown = lines.map((l) => l.replace(/127\.0\.0\.1:\d+/, "HOST"));
+    assert.deepEqual(sorted(shown), [
+      "'http://HOST/europe.wsj.com/' page is 44210 bytes",
+      "'http://HOST/nonexistant-subdomain.python.org/' generated an " +
+      "exception: HTTP Error 404: Not Found",
+      "'http://HOST/www.bbc.co.uk/' page is 31955 bytes",
+      "'http://HOST/www.cnn.com/' page is 11602 bytes",
+      "'http://HOST/www.foxnews.com/' page is 25817 bytes",
+    ]);
+  },
+  futures_primes: (lines) =>
+    assert.deepEqual(lines, [
+      "112272535095293 is prime: True",
+      "112582705942171 is prime: True",
+      "112272535095293 is prime: True",
+      "115280095190773 is prime: True",
+      "115797848077099 is prime: True",
+      "1099726899285419 is prime: False",
+    ]),
   queue_workers: (lines) => {
     const took = lines.filter((l) => / took job \d+$/.test(l));
     assert.equal(took.length, 10);
@@ -310,7 +331,7 @@ Deno.test("every example has an output check", () => {
 
 for (const name of EXAMPLES) {
   Deno.test({
-    name: `example ${name} prints what the seed transcript shows`,
+    name: `example ${name} prints what its Python original prints`,
     timeout: 60_000,
   }, async () => {
     checks[name](await output(name));
