@@ -1,6 +1,7 @@
 // `deno task bench:compare`: runs the same workloads in @weft/threading, in
-// CPython's threading (python3, when present) and in the npm `multithreading`
-// package (where it has the primitive), interleaved over several rounds, each
+// CPython's threading (python3, when present), in the npm `multithreading`
+// package (where it has the primitive) and in piscina (the executor rows,
+// when it can be loaded), interleaved over several rounds, each
 // run in a fresh process. Prints a table of medians and ratios, and writes it
 // to bench/results.md with an SVG chart of lock contention by thread count.
 //
@@ -306,6 +307,7 @@ const runners = {
     () => run("python3", ["bench/_cpython.py", "executor"]),
   ],
   multithreading: [() => run(deno, ["run", "-A", "bench/_multithreading.ts"])],
+  piscina: [() => run(deno, ["run", "-A", "bench/_piscina.ts"])],
 };
 type Name = keyof typeof runners;
 
@@ -419,6 +421,7 @@ if (import.meta.main) {
     ours: [],
     cpython: [],
     multithreading: [],
+    piscina: [],
   };
   for (let r = 0; r < rounds; r++) {
     // Interleaved, so that a slow moment of the machine hits every runtime.
@@ -461,18 +464,18 @@ if (import.meta.main) {
     `Machine: ${cpu}, ${navigator.hardwareConcurrency} cores; ${
       runtime("ours")
     }; ` +
-    `${runtime("cpython")}; ${
-      runtime("multithreading")
-    }. Medians of ${rounds} interleaved rounds ` +
+    `${runtime("cpython")}; npm peers: ${runtime("multithreading")} ` +
+    `(primitives), ${runtime("piscina")} (executor rows). Medians of ` +
+    `${rounds} interleaved rounds ` +
     `(\`deno task bench:compare\`, ${new Date().toISOString().slice(0, 10)}).`,
     "",
-    "| workload | @weft/threading | CPython | ours vs CPython | multithreading | ours vs multithreading | target | met |",
+    "| workload | @weft/threading | CPython | ours vs CPython | npm peer | ours vs npm peer | target | met |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const row of ROWS) {
     const o = medians.ours[row.key];
     const p = medians.cpython[row.key];
-    const m = medians.multithreading[row.key];
+    const m = medians.multithreading[row.key] ?? medians.piscina[row.key];
     const met = row.met && o !== undefined
       ? (row.met(o, p, medians.ours) ? "yes" : "**no**")
       : "";
