@@ -195,11 +195,17 @@ export const ENTRY_NOTIFIED = 2;
 export const ENTRY_CANCELLED = 3; // timed out or aborted
 export const ENTRY_PARKED = 4; // queued, asleep: a notify must Atomics.notify
 
-// Semaphore: value, sleeping waiters, the initial value (BoundedSemaphore).
+// Semaphore: the value while below SEM_BIG, else SEM_BIG: then the value is
+// the float64 at SEM_LARGE, guarded by the mutex SEM_MUTEX (values reach
+// Number.MAX_SAFE_INTEGER; small ones keep the one-word fast path). Then
+// sleeping waiters, and the initial value (a float64, for BoundedSemaphore).
 export const SEM_VALUE = 0;
 export const SEM_WAITERS = 1;
-export const SEM_INITIAL = 2;
-export const SEM_WORDS = 3;
+export const SEM_MUTEX = 2;
+export const SEM_LARGE = 4; // float64 at words 4-5
+export const SEM_INITIAL = 6; // float64 at words 6-7
+export const SEM_WORDS = 8;
+export const SEM_BIG = 0x40000000;
 
 // Barrier: Python's _state and _count (guarded by the barrier's Condition),
 // the parties, the default timeout, the ref of its Condition and of its

@@ -7,6 +7,7 @@ import { BrokenBarrierError } from "./errors.ts";
 import {
   checkInteger,
   checkOptions,
+  checkSignal,
   deadlineOf,
   describeValue,
   lenientTimeout,
@@ -223,18 +224,25 @@ export class Barrier {
   }
 
   /**
-   * The asynchronous twin of {@linkcode Barrier.wait}.
+   * The asynchronous twin of {@linkcode Barrier.wait}. Aborted, it leaves
+   * the barrier as if this wait had never begun (not broken).
    *
    * @param timeout Milliseconds to wait at most (default: the barrier's).
+   * @param options An AbortSignal: aborting rejects with its reason.
    * @returns This thread's arrival index.
    * @throws {BrokenBarrierError} (rejects) If the barrier is or gets broken.
    */
-  async waitAsync(timeout?: number): Promise<number> {
+  async waitAsync(
+    timeout?: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<number> {
     const deadline = deadlineOf(this.#timeoutOf(timeout));
+    const signal = checkSignal(checkOptions(options)?.signal);
+    signal?.throwIfAborted();
     const cond = this.#cond;
-    using _ = await cond.holdAsync();
+    using _ = await cond.holdAsync({ signal });
     while (this.#state === RESETTING || this.#state === DRAINING) {
-      await cond.waitAsync();
+      await cond.waitAsync(undefined, { signal });
     }
     if (this.#state < 0) throw new BrokenBarrierError();
     const index = this.#count;
@@ -247,6 +255,7 @@ export class Barrier {
         const passed = await cond.waitForAsync(
           () => this.#state !== FILLING,
           left === Infinity ? undefined : left,
+          { signal },
         );
         this.#checkPassed(passed);
       }

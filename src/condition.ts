@@ -7,6 +7,8 @@ import { ThreadError } from "./errors.ts";
 import {
   type AcquireOptions,
   type AsyncAcquireOptions,
+  checkOptions,
+  checkSignal,
   deadlineOf,
   describeValue,
   lenientTimeout,
@@ -51,24 +53,6 @@ import {
   Lock,
   RLock,
 } from "./lock.ts";
-
-let waitAsyncSignal!: (
-  cond: Condition,
-  timeout: number,
-  signal: AbortSignal | undefined,
-) => Promise<boolean>;
-
-/**
- * Internal: {@linkcode Condition.waitAsync} that an AbortSignal can stop.
- * `timeout` is already checked (Infinity for forever).
- */
-export function _waitAsync(
-  cond: Condition,
-  timeout: number,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  return waitAsyncSignal(cond, timeout, signal);
-}
 
 /**
  * Moves a queued node that still waits (spinning or parked) to `to`, once;
@@ -155,8 +139,6 @@ export class Condition {
   }
 
   static {
-    waitAsyncSignal = (c, timeout, signal) =>
-      c.#waitAsync(deadlineOf(timeout), signal);
     defineKind(
       K_CONDITION,
       Condition,
@@ -213,12 +195,23 @@ export class Condition {
   }
 
   /**
-   * Acquires the underlying lock for a `using` block: Python's `with cond:`.
+   * Acquires the underlying lock for a block, Python's `with cond:`:
+   * `cond.hold(() => ...)` runs the callback with the lock held (the fast
+   * form), `using _ = cond.hold();` holds it to the end of the block.
    *
    * @returns The releasing Disposable.
    */
-  hold(): Disposable {
-    return this.#lock.hold();
+  hold(): Disposable;
+  /**
+   * Runs `fn` with the underlying lock held, and releases it.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run (sync; for an async one, `holdAsync(fn)`).
+   * @returns What `fn` returns.
+   */
+  hold<R>(fn: () => R): R;
+  hold<R>(fn?: () => R): R | Disposable {
+    return fn === undefined ? this.#lock.hold() : this.#lock.hold(fn);
   }
 
   /**
@@ -227,8 +220,23 @@ export class Condition {
    * @param options An AbortSignal.
    * @returns The releasing Disposable.
    */
-  holdAsync(options?: HoldAsyncOptions): Promise<Disposable> {
-    return this.#lock.holdAsync(options);
+  holdAsync(options?: HoldAsyncOptions): Promise<Disposable>;
+  /**
+   * Runs `fn` (which may be async) with the underlying lock held.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run.
+   * @param options An AbortSignal, for the wait for the lock.
+   * @returns The promise of what `fn` returns.
+   */
+  holdAsync<R>(fn: () => R, options?: HoldAsyncOptions): Promise<Awaited<R>>;
+  holdAsync<R>(
+    fnOrOptions?: (() => R) | HoldAsyncOptions,
+    options?: HoldAsyncOptions,
+  ): Promise<Awaited<R> | Disposable> {
+    return typeof fnOrOptions === "function"
+      ? this.#lock.holdAsync(fnOrOptions, options)
+      : this.#lock.holdAsync(fnOrOptions);
   }
 
   #checkOwned(what: string): void {
@@ -312,17 +320,23 @@ export class Condition {
   }
 
   /**
-   * The asynchronous twin of {@linkcode Condition.wait}.
+   * The asynchronous twin of {@linkcode Condition.wait}. Aborted, it takes
+   * the lock back and rejects; a notification it received meanwhile goes to
+   * another waiter.
    *
    * @param timeout Milliseconds to wait at most (default: forever).
+   * @param options An AbortSignal: aborting rejects with its reason.
    * @returns `false` if it timed out, `true` if notified.
    * @throws {ThreadError} (rejects) If the lock is not held.
    */
-  async waitAsync(timeout?: number): Promise<boolean> {
-    return await this.#waitAsync(
-      deadlineOf(lenientTimeout(timeout)),
-      undefined,
-    );
+  async waitAsync(
+    timeout?: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<boolean> {
+    const deadline = deadlineOf(lenientTimeout(timeout));
+    const signal = checkSignal(checkOptions(options)?.signal);
+    signal?.throwIfAborted();
+    return await this.#waitAsync(deadline, signal);
   }
 
   /** Waits asynchronously; aborted, it takes the lock back and rejects. */
@@ -383,18 +397,22 @@ export class Condition {
    *
    * @param predicate Checked with the lock held.
    * @param timeout Milliseconds to wait at most (default: forever).
+   * @param options An AbortSignal: aborting rejects with its reason, with
+   * the lock held again.
    * @returns The predicate's last value.
    */
   async waitForAsync(
     predicate: () => unknown,
     timeout?: number,
+    options?: { signal?: AbortSignal },
   ): Promise<unknown> {
     const deadline = this.#checkWaitFor(predicate, timeout);
+    const signal = checkSignal(checkOptions(options)?.signal);
+    signal?.throwIfAborted();
     let result = predicate();
     while (!result) {
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      await this.waitAsync(left === Infinity ? undefined : left);
+      if (performance.now() >= deadline) break;
+      await this.#waitAsync(deadline, signal);
       result = predicate();
     }
     return result;

@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { deadlineOf, lenientTimeout } from "./_validate.ts";
+import {
+  checkOptions,
+  checkSignal,
+  deadlineOf,
+  lenientTimeout,
+} from "./_validate.ts";
 import { spinWhile, waitWord, waitWordAsync } from "./_wait.ts";
 import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS, K_EVENT } from "./_layout.ts";
 import { adoption, create, defineKind, track } from "./_handles.ts";
@@ -110,11 +115,17 @@ export class Event {
    * Waits without blocking the event loop until the flag is set.
    *
    * @param timeout Milliseconds to wait at most (default: forever).
+   * @param options An AbortSignal: aborting rejects with its reason.
    * @returns `true` if the flag was set, `false` on timeout.
    * @throws {TypeError} (rejects) If `timeout` is not a number.
    */
-  async waitAsync(timeout?: number): Promise<boolean> {
+  async waitAsync(
+    timeout?: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<boolean> {
     const t = lenientTimeout(timeout);
+    const signal = checkSignal(checkOptions(options)?.signal);
+    signal?.throwIfAborted();
     const w = this.#w;
     const state = Atomics.load(w, EVENT_STATE);
     if ((state & 1) === 1) return true;
@@ -124,7 +135,7 @@ export class Event {
       while (
         Atomics.load(w, EVENT_STATE) === state && performance.now() < deadline
       ) {
-        await waitWordAsync(w, EVENT_STATE, state, deadline);
+        await waitWordAsync(w, EVENT_STATE, state, deadline, signal);
       }
     } finally {
       Atomics.sub(w, EVENT_WAITERS, 1);

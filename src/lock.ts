@@ -9,7 +9,6 @@ import {
   type AcquireOptions,
   acquireTimeout,
   type AsyncAcquireOptions,
-  checkOptions,
   checkSignal,
   deadlineOf,
 } from "./_validate.ts";
@@ -26,21 +25,12 @@ import {
 import { adoption, create, defineKind, track } from "./_handles.ts";
 import { wordsAt } from "./_heap.ts";
 import { onNewThread } from "./_thread_state.ts";
+import { type HoldAsyncOptions, holdLock, holdLockAsync } from "./_hold.ts";
 import { getIdent } from "./thread.ts";
 
 export type { AcquireOptions, AsyncAcquireOptions } from "./_validate.ts";
 
-/** Options of `holdAsync()`. */
-export interface HoldAsyncOptions {
-  /** Aborting it rejects the pending call; the lock is then not taken. */
-  signal?: AbortSignal;
-}
-
-function checkHoldOptions(options: unknown): AbortSignal | undefined {
-  return checkSignal(
-    checkOptions(options as HoldAsyncOptions | undefined)?.signal,
-  );
-}
+export type { HoldAsyncOptions } from "./_hold.ts";
 
 let lockWords!: (lock: Lock) => Int32Array;
 let rlockWords!: (lock: RLock) => Int32Array;
@@ -187,27 +177,73 @@ export class Lock {
   }
 
   /**
-   * Acquires the lock and returns a Disposable that releases it:
-   * `using _ = lock.hold();` is Python's `with lock:`.
+   * Acquires the lock for a block: `lock.hold(() => ...)` runs the callback
+   * with the lock held and returns its result, releasing also when it
+   * throws; `using _ = lock.hold();` (no callback) holds it until the end of
+   * the block. Both are Python's `with lock:`. In hot loops use the
+   * callback: a `using` block costs ~300 ns in Deno, the callback ~5 ns.
    *
-   * @returns The releasing Disposable.
+   * @example
+   * ```ts
+   * import { Lock } from "@weft/threading";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock();
+   * assert.equal(lock.hold(() => lock.locked()), true);
+   * assert.equal(lock.locked(), false);
+   * ```
    */
-  hold(): Disposable {
-    this.acquire();
-    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  hold(): Disposable;
+  /**
+   * Runs `fn` with the lock held, and releases it.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run (a sync function: for an async one, use
+   * `holdAsync(fn)`).
+   * @returns What `fn` returns.
+   */
+  hold<R>(fn: () => R): R;
+  hold<R>(fn?: () => R): R | Disposable {
+    return holdLock(
+      this,
+      this.#held ??= {
+        [Symbol.dispose]: () => this.release(),
+      },
+      fn,
+    );
   }
 
   /**
    * The asynchronous twin of {@linkcode Lock.hold}:
    * `using _ = await lock.holdAsync();`.
    *
-   * @param options An AbortSignal.
+   * @param options An AbortSignal: aborting rejects with its reason (the
+   * lock is then not taken).
    * @returns The releasing Disposable.
-   * @throws {Error} (rejects) The signal's reason when aborted.
    */
-  async holdAsync(options?: HoldAsyncOptions): Promise<Disposable> {
-    await this.acquireAsync({ signal: checkHoldOptions(options) });
-    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  holdAsync(options?: HoldAsyncOptions): Promise<Disposable>;
+  /**
+   * Runs `fn` (which may be async) with the lock held, and releases it once
+   * `fn`'s promise settles.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run.
+   * @param options An AbortSignal, for the wait for the lock.
+   * @returns The promise of what `fn` returns.
+   */
+  holdAsync<R>(fn: () => R, options?: HoldAsyncOptions): Promise<Awaited<R>>;
+  holdAsync<R>(
+    fnOrOptions?: (() => R) | HoldAsyncOptions,
+    options?: HoldAsyncOptions,
+  ): Promise<Awaited<R> | Disposable> {
+    return holdLockAsync(
+      this,
+      this.#held ??= {
+        [Symbol.dispose]: () => this.release(),
+      },
+      fnOrOptions,
+      options,
+    );
   }
 
   /**
@@ -345,26 +381,73 @@ export class RLock {
   }
 
   /**
-   * Acquires the lock and returns a Disposable that releases one level:
-   * `using _ = rlock.hold();` is Python's `with rlock:`.
+   * Acquires the lock for a block: `lock.hold(() => ...)` runs the callback
+   * with the lock held and returns its result, releasing also when it
+   * throws; `using _ = lock.hold();` (no callback) holds it until the end of
+   * the block. Both are Python's `with lock:`. In hot loops use the
+   * callback: a `using` block costs ~300 ns in Deno, the callback ~5 ns.
    *
-   * @returns The releasing Disposable.
+   * @example
+   * ```ts
+   * import { RLock } from "@weft/threading";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new RLock();
+   * assert.equal(lock.hold(() => lock.locked()), true);
+   * assert.equal(lock.locked(), false);
+   * ```
    */
-  hold(): Disposable {
-    this.acquire();
-    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  hold(): Disposable;
+  /**
+   * Runs `fn` with the lock held (one level more), and releases it.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run (a sync function: for an async one, use
+   * `holdAsync(fn)`).
+   * @returns What `fn` returns.
+   */
+  hold<R>(fn: () => R): R;
+  hold<R>(fn?: () => R): R | Disposable {
+    return holdLock(
+      this,
+      this.#held ??= {
+        [Symbol.dispose]: () => this.release(),
+      },
+      fn,
+    );
   }
 
   /**
-   * The asynchronous twin of {@linkcode RLock.hold}.
+   * The asynchronous twin of {@linkcode RLock.hold}:
+   * `using _ = await lock.holdAsync();`.
    *
-   * @param options An AbortSignal.
+   * @param options An AbortSignal: aborting rejects with its reason (the
+   * lock is then not taken).
    * @returns The releasing Disposable.
-   * @throws {Error} (rejects) The signal's reason when aborted.
    */
-  async holdAsync(options?: HoldAsyncOptions): Promise<Disposable> {
-    await this.acquireAsync({ signal: checkHoldOptions(options) });
-    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  holdAsync(options?: HoldAsyncOptions): Promise<Disposable>;
+  /**
+   * Runs `fn` (which may be async) with the lock held, and releases it once
+   * `fn`'s promise settles.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run.
+   * @param options An AbortSignal, for the wait for the lock.
+   * @returns The promise of what `fn` returns.
+   */
+  holdAsync<R>(fn: () => R, options?: HoldAsyncOptions): Promise<Awaited<R>>;
+  holdAsync<R>(
+    fnOrOptions?: (() => R) | HoldAsyncOptions,
+    options?: HoldAsyncOptions,
+  ): Promise<Awaited<R> | Disposable> {
+    return holdLockAsync(
+      this,
+      this.#held ??= {
+        [Symbol.dispose]: () => this.release(),
+      },
+      fnOrOptions,
+      options,
+    );
   }
 
   /**

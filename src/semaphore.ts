@@ -9,32 +9,137 @@ import {
   acquireTimeout,
   type AsyncAcquireOptions,
   checkInteger,
-  checkOptions,
   checkSignal,
   deadlineOf,
 } from "./_validate.ts";
-import { spinBudget, spinPause, waitWord, waitWordAsync } from "./_wait.ts";
+import {
+  lockWord,
+  spinBudget,
+  spinPause,
+  unlockWord,
+  waitWord,
+  waitWordAsync,
+} from "./_wait.ts";
 import {
   K_BOUNDED_SEMAPHORE,
   K_SEMAPHORE,
+  SEM_BIG,
   SEM_INITIAL,
+  SEM_LARGE,
+  SEM_MUTEX,
   SEM_VALUE,
   SEM_WAITERS,
   SEM_WORDS,
 } from "./_layout.ts";
 import { adoption, create, defineKind, track } from "./_handles.ts";
 import { wordsAt } from "./_heap.ts";
-import type { HoldAsyncOptions } from "./lock.ts";
+import { type HoldAsyncOptions, holdLock, holdLockAsync } from "./_hold.ts";
 
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** The float64 view of a semaphore's words. */
+function large(w: Int32Array): Float64Array {
+  return new Float64Array(w.buffer, w.byteOffset, SEM_WORDS >> 1);
+}
+
+/** Takes one unit if there is one. */
 function tryDecrement(w: Int32Array): boolean {
   for (
     let v = Atomics.load(w, SEM_VALUE);
     v > 0;
     v = Atomics.load(w, SEM_VALUE)
   ) {
+    if (v === SEM_BIG) return decrementLarge(w);
     if (Atomics.compareExchange(w, SEM_VALUE, v, v - 1) === v) return true;
   }
   return false;
+}
+
+/** The value is large: take a unit under the mutex (true, or retry small). */
+function decrementLarge(w: Int32Array): boolean {
+  lockWord(w, SEM_MUTEX, Infinity);
+  try {
+    if (Atomics.load(w, SEM_VALUE) !== SEM_BIG) return tryDecrement(w);
+    const f = large(w);
+    const next = f[SEM_LARGE >> 1] - 1;
+    if (next < SEM_BIG) Atomics.store(w, SEM_VALUE, next);
+    else f[SEM_LARGE >> 1] = next;
+    return true;
+  } finally {
+    unlockWord(w, SEM_MUTEX);
+  }
+}
+
+/**
+ * Adds `n` units unless the value would pass `max` (then RangeError, the
+ * value unchanged); wakes up to `n` waiters.
+ */
+function add(w: Int32Array, n: number, max: number, bounded: boolean): void {
+  for (;;) {
+    const v = Atomics.load(w, SEM_VALUE);
+    if (v === SEM_BIG || v + n >= SEM_BIG) {
+      addLarge(w, n, max, bounded);
+      break;
+    }
+    if (v + n > max) tooMany(bounded);
+    if (Atomics.compareExchange(w, SEM_VALUE, v, v + n) === v) break;
+  }
+  if (Atomics.load(w, SEM_WAITERS) > 0) Atomics.notify(w, SEM_VALUE, n);
+}
+
+function addLarge(
+  w: Int32Array,
+  n: number,
+  max: number,
+  bounded: boolean,
+): void {
+  lockWord(w, SEM_MUTEX, Infinity);
+  try {
+    const f = large(w);
+    for (;;) {
+      const v = Atomics.load(w, SEM_VALUE);
+      if (v === SEM_BIG) {
+        const next = f[SEM_LARGE >> 1] + n;
+        if (next > max) tooMany(bounded);
+        f[SEM_LARGE >> 1] = next;
+        return;
+      }
+      // Small, and changing under fast-path callers: switch it over at once.
+      if (v + n > max) tooMany(bounded);
+      if (v + n < SEM_BIG) {
+        if (Atomics.compareExchange(w, SEM_VALUE, v, v + n) === v) return;
+        continue;
+      }
+      if (Atomics.compareExchange(w, SEM_VALUE, v, SEM_BIG) === v) {
+        f[SEM_LARGE >> 1] = v + n;
+        return;
+      }
+    }
+  } finally {
+    unlockWord(w, SEM_MUTEX);
+  }
+}
+
+function tooMany(bounded: boolean): never {
+  throw new RangeError(
+    bounded
+      ? "Semaphore released too many times"
+      : "Cannot release the semaphore: its value would exceed " +
+        "Number.MAX_SAFE_INTEGER",
+  );
+}
+
+/** The value now. */
+function valueOf(w: Int32Array): number {
+  const v = Atomics.load(w, SEM_VALUE);
+  if (v !== SEM_BIG) return v;
+  lockWord(w, SEM_MUTEX, Infinity);
+  try {
+    const again = Atomics.load(w, SEM_VALUE);
+    return again === SEM_BIG ? large(w)[SEM_LARGE >> 1] : again;
+  } finally {
+    unlockWord(w, SEM_MUTEX);
+  }
 }
 
 let wordsOf!: (s: Semaphore) => Int32Array;
@@ -67,19 +172,25 @@ export class Semaphore {
    *
    * @param value The initial count (default 1).
    * @throws {TypeError} If `value` is not a number.
-   * @throws {RangeError} If `value` is negative or not an integer.
+   * @throws {RangeError} If `value` is negative, not an integer, or above
+   * `Number.MAX_SAFE_INTEGER`.
    */
   constructor(value = 1) {
     let ref = adoption();
     if (ref === 0) {
-      checkInteger(value, "value", 0);
+      checkInteger(value, "value", 0, MAX);
       ref = create(
         new.target === BoundedSemaphore ? K_BOUNDED_SEMAPHORE : K_SEMAPHORE,
         SEM_WORDS * 4,
       );
       const w = wordsAt(ref, SEM_WORDS);
-      w[SEM_VALUE] = value;
-      w[SEM_INITIAL] = value;
+      const f = large(w);
+      if (value < SEM_BIG) w[SEM_VALUE] = value;
+      else {
+        w[SEM_VALUE] = SEM_BIG;
+        f[SEM_LARGE >> 1] = value;
+      }
+      f[SEM_INITIAL >> 1] = value;
     }
     this.#ref = ref;
     this.#w = wordsAt(ref, SEM_WORDS);
@@ -165,41 +276,74 @@ export class Semaphore {
    *
    * @param n How many units (default 1).
    * @throws {TypeError} If `n` is not a number.
-   * @throws {RangeError} If `n` is less than 1 or not an integer.
+   * @throws {RangeError} If `n` is less than 1 or not an integer, or the
+   * value would exceed `Number.MAX_SAFE_INTEGER` (then it is unchanged).
    */
   release(n = 1): void {
-    checkInteger(n, "n", 1);
-    const w = this.#w;
-    Atomics.add(w, SEM_VALUE, n);
-    if (Atomics.load(w, SEM_WAITERS) > 0) Atomics.notify(w, SEM_VALUE, n);
+    checkInteger(n, "n", 1, MAX);
+    add(this.#w, n, MAX, false);
   }
 
   /** The current count. */
   get value(): number {
-    return Atomics.load(this.#w, SEM_VALUE);
+    return valueOf(this.#w);
   }
 
   /**
-   * Takes one unit and returns a Disposable that gives it back:
-   * `using _ = sem.hold();` is Python's `with sem:`.
+   * Takes one unit for a block, Python's `with sem:`: `sem.hold(() => ...)`
+   * runs the callback and gives the unit back (the fast form, also when it
+   * throws); `using _ = sem.hold();` gives it back at the end of the block.
    *
    * @returns The releasing Disposable.
    */
-  hold(): Disposable {
-    this.acquire();
-    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  hold(): Disposable;
+  /**
+   * Runs `fn` holding one unit, and gives it back.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run (sync; for an async one, `holdAsync(fn)`).
+   * @returns What `fn` returns.
+   */
+  hold<R>(fn: () => R): R;
+  hold<R>(fn?: () => R): R | Disposable {
+    return holdLock(
+      this,
+      this.#held ??= {
+        [Symbol.dispose]: () => this.release(),
+      },
+      fn,
+    );
   }
 
   /**
    * The asynchronous twin of {@linkcode Semaphore.hold}.
    *
-   * @param options An AbortSignal.
+   * @param options An AbortSignal: aborting rejects with its reason (no
+   * unit is then taken).
    * @returns The releasing Disposable.
-   * @throws {Error} (rejects) The signal's reason when aborted.
    */
-  async holdAsync(options?: HoldAsyncOptions): Promise<Disposable> {
-    await this.acquireAsync({ signal: checkOptions(options)?.signal });
-    return this.#held ??= { [Symbol.dispose]: () => this.release() };
+  holdAsync(options?: HoldAsyncOptions): Promise<Disposable>;
+  /**
+   * Runs `fn` (which may be async) holding one unit.
+   *
+   * @typeParam R What `fn` returns.
+   * @param fn What to run.
+   * @param options An AbortSignal, for the wait for a unit.
+   * @returns The promise of what `fn` returns.
+   */
+  holdAsync<R>(fn: () => R, options?: HoldAsyncOptions): Promise<Awaited<R>>;
+  holdAsync<R>(
+    fnOrOptions?: (() => R) | HoldAsyncOptions,
+    options?: HoldAsyncOptions,
+  ): Promise<Awaited<R> | Disposable> {
+    return holdLockAsync(
+      this,
+      this.#held ??= {
+        [Symbol.dispose]: () => this.release(),
+      },
+      fnOrOptions,
+      options,
+    );
   }
 
   /**
@@ -241,16 +385,8 @@ export class BoundedSemaphore extends Semaphore {
    * @throws {TypeError} If `n` is not a number.
    */
   override release(n = 1): void {
-    checkInteger(n, "n", 1);
+    checkInteger(n, "n", 1, MAX);
     const w = wordsOf(this);
-    const initial = w[SEM_INITIAL];
-    for (;;) {
-      const v = Atomics.load(w, SEM_VALUE);
-      if (v + n > initial) {
-        throw new RangeError("Semaphore released too many times");
-      }
-      if (Atomics.compareExchange(w, SEM_VALUE, v, v + n) === v) break;
-    }
-    if (Atomics.load(w, SEM_WAITERS) > 0) Atomics.notify(w, SEM_VALUE, n);
+    add(w, n, large(w)[SEM_INITIAL >> 1], true);
   }
 }

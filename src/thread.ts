@@ -11,6 +11,7 @@ import {
   checkInteger,
   checkNumber,
   checkOptions,
+  checkSignal,
   deadlineOf,
   describeValue,
   lenientTimeout,
@@ -356,18 +357,24 @@ export class Thread<A extends unknown[] = unknown[]> {
    * `timeout` ms have passed.
    *
    * @param timeout Milliseconds to wait at most (default: forever).
+   * @param options An AbortSignal: aborting rejects with its reason.
    * @returns Whether the thread has ended.
    * @throws {ThreadError} (rejects) As {@linkcode Thread.join}.
    */
-  async joinAsync(timeout?: number): Promise<boolean> {
+  async joinAsync(
+    timeout?: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<boolean> {
     const deadline = deadlineOf(lenientTimeout(timeout));
+    const signal = checkSignal(checkOptions(options)?.signal);
+    signal?.throwIfAborted();
     this.#checkJoin();
     const words = runtime().registry.words;
     const at = slotWord(this.#slot, S_STATE);
     const alive = slotState(this.#gen, ALIVE);
     while (Atomics.load(words, at) === alive) {
       if (performance.now() >= deadline) return false;
-      await waitWordAsync(words, at, alive, deadline);
+      await waitWordAsync(words, at, alive, deadline, signal);
     }
     return true;
   }

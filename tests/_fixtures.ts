@@ -783,3 +783,17 @@ export function joinQueue(
   }
   Atomics.notify(out, 0);
 }
+
+/** Waits on `barrier` (blocking); records the arrival index at out[slot]. */
+export function barrierIndex(
+  barrier: Barrier,
+  out: Int32Array,
+  slot: number,
+): void {
+  out[slot] = barrier.wait() + 1;
+}
+
+/** Acquires `sem` once and records that it did in out[0]. */
+export function acquireOnce(sem: Semaphore, out: Int32Array): void {
+  if (sem.acquire({ timeout: 30_000 })) Atomics.store(out, 0, 1);
+}

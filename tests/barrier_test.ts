@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { Barrier, BrokenBarrierError, Thread } from "../mod.ts";
-import { cells, test, waitFor } from "./_helpers.ts";
+import { cells, test, until, waitFor } from "./_helpers.ts";
 import {
   actionRounds,
+  barrierIndex,
   barrierOnce,
   barrierRounds,
   countAction,
@@ -153,3 +154,46 @@ test("Barrier: bad arguments are TypeErrors and RangeErrors", () => {
   assert.throws(() => new Barrier(2, 7 as never), TypeError);
   assert.throws(() => new Barrier(2).wait("x" as never), TypeError);
 });
+
+test("Barrier.waitAsync() aborted leaves the barrier as if it never waited", async () => {
+  const barrier = new Barrier(2);
+  const controller = new AbortController();
+  const pending = barrier.waitAsync(undefined, { signal: controller.signal });
+  await until(() => barrier.nWaiting === 1, 10_000, "one waiter");
+  controller.abort(new Error("left"));
+  await assert.rejects(pending, /left/);
+  assert.equal(barrier.nWaiting, 0);
+  assert.equal(barrier.broken, false);
+  const out = cells(1);
+  const t = new Thread({ target: barrierIndex, args: [barrier, out, 0] });
+  t.start();
+  const index = await barrier.waitAsync(10_000);
+  t.join();
+  assert.deepEqual(new Set([index, out[0] - 1]), new Set([0, 1]));
+});
+
+test(
+  "a Barrier of 1,100 parties trips, every arrival index given once",
+  async () => {
+    const parties = 1_100;
+    const barrier = new Barrier(parties);
+    const out = cells(2);
+    const threads = [0, 1].map((slot) =>
+      new Thread({ target: barrierIndex, args: [barrier, out, slot] })
+    );
+    for (const t of threads) t.start();
+    const waits = Array.from(
+      { length: parties - 2 },
+      () => barrier.waitAsync(60_000),
+    );
+    const mine = await Promise.all(waits);
+    for (const t of threads) t.join();
+    const indices = [...mine, out[0] - 1, out[1] - 1];
+    assert.deepEqual(
+      [...indices].sort((a, b) => a - b),
+      Array.from({ length: parties }, (_, i) => i),
+    );
+    assert.equal(barrier.broken, false);
+  },
+  120_000,
+);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Condition, Lock, RLock, Thread, ThreadError } from "../mod.ts";
 import { COND_COUNT } from "../src/_layout.ts";
-import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
+import { cells, sharedWord, test, until, waitFor } from "./_helpers.ts";
 import {
   condWaiter,
   consume,
@@ -175,4 +175,96 @@ test("Condition over a plain Lock counts the lock as held when anyone holds it",
   assert.equal(cond.wait(1), false);
   lock.release();
   assert.throws(() => cond.notify(), ThreadError);
+});
+
+test("Condition.waitAsync() aborted takes the lock back, rejects, and leaves no waiter", async () => {
+  const cond = new Condition(new Lock());
+  await cond.acquireAsync();
+  const controller = new AbortController();
+  const pending = cond.waitAsync(undefined, { signal: controller.signal });
+  assert.equal(queued(cond), 1);
+  controller.abort(new Error("aborted wait"));
+  await assert.rejects(pending, /aborted wait/);
+  assert.equal(cond.locked(), true, "the lock is held again");
+  assert.equal(queued(cond), 0);
+  cond.release();
+});
+
+test("Condition.waitForAsync() aborted rejects with the lock held again", async () => {
+  const cond = new Condition();
+  await cond.acquireAsync();
+  const controller = new AbortController();
+  const pending = cond.waitForAsync(() => false, undefined, {
+    signal: controller.signal,
+  });
+  controller.abort(new Error("no more"));
+  await assert.rejects(pending, /no more/);
+  assert.equal(queued(cond), 0);
+  await assert.rejects(
+    cond.waitForAsync(() => true, undefined, { signal: "x" as never }),
+    TypeError,
+  );
+  cond.release();
+});
+
+test("an aborted Condition.waitAsync() passes a notification it got to another waiter", async () => {
+  const cond = new Condition(new Lock());
+  const controller = new AbortController();
+  await cond.acquireAsync();
+  const aborted = cond.waitAsync(undefined, { signal: controller.signal });
+  await cond.acquireAsync();
+  const other = cond.waitAsync(10_000);
+  await cond.acquireAsync();
+  cond.notify(1);
+  controller.abort(new Error("late abort"));
+  cond.release();
+  // Each wait takes the lock back before it settles: give it back then.
+  const first = aborted.then(
+    () => (cond.release(), "returned"),
+    () => (cond.release(), "aborted"),
+  );
+  const second = other.then((notified) => (cond.release(), notified));
+  assert.equal(await first, "aborted");
+  assert.equal(await second, true, "the other waiter got the notification");
+  assert.equal(queued(cond), 0);
+});
+
+test("a Condition takes 2,000 waiters, and notify(n) wakes exactly n", async () => {
+  const cond = new Condition(new Lock());
+  const woken = cells(1);
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    await cond.acquireAsync();
+    waits.push(
+      cond.waitAsync(30_000).then((notified) => {
+        if (notified) woken[0]++;
+        cond.release();
+      }),
+    );
+  }
+  await until(() => queued(cond) === 2_000, 10_000, "2,000 waiters");
+  await cond.acquireAsync();
+  cond.notify(1_500);
+  cond.release();
+  await until(() => woken[0] === 1_500, 10_000, "1,500 woken");
+  assert.equal(queued(cond), 500);
+  await cond.acquireAsync();
+  cond.notifyAll();
+  cond.release();
+  await Promise.all(waits);
+  assert.equal(woken[0], 2_000);
+  assert.equal(queued(cond), 0);
+});
+
+test("Condition.hold(fn) runs fn with the lock held and releases it, also on throw", async () => {
+  const cond = new Condition(new RLock());
+  assert.equal(cond.hold(() => cond.locked()), true);
+  assert.equal(cond.locked(), false);
+  assert.throws(() =>
+    cond.hold(() => {
+      throw new Error("inside");
+    }), /inside/);
+  assert.equal(cond.locked(), false);
+  assert.equal(await cond.holdAsync(async () => await 7), 7);
+  assert.equal(cond.locked(), false);
 });

@@ -109,3 +109,21 @@ test("Event: bad timeouts are TypeErrors and RangeErrors", async () => {
   assert.throws(() => event.wait(TIMEOUT_MAX + 1), RangeError);
   await assert.rejects(event.waitAsync("x" as unknown as number), TypeError);
 });
+
+test("Event.waitAsync() rejects with the signal's reason and leaves no waiter", async () => {
+  const e = new Event();
+  const controller = new AbortController();
+  const pending = e.waitAsync(undefined, { signal: controller.signal });
+  assert.equal(sleepers(e), 1);
+  controller.abort(new Error("stop waiting"));
+  await assert.rejects(pending, /stop waiting/);
+  assert.equal(sleepers(e), 0);
+  assert.equal(e.isSet(), false);
+  await assert.rejects(
+    e.waitAsync(10, { signal: AbortSignal.abort(new Error("early")) }),
+    /early/,
+  );
+  e.set();
+  assert.equal(await e.waitAsync(), true);
+  await assert.rejects(e.waitAsync(1, { signal: "x" as never }), TypeError);
+});

@@ -308,6 +308,18 @@ test("wait(FIRST_EXCEPTION) returns when a future fails, not when one succeeds",
   t.join();
 });
 
+test("wait(FIRST_EXCEPTION) returns at once when a done future failed", () => {
+  const pending = new Future<number>();
+  const bad = failed();
+  const { done, notDone } = wait([pending, bad, finished(1)], {
+    returnWhen: FIRST_EXCEPTION,
+    timeout: 10_000,
+  });
+  assert.equal(done.size, 2);
+  assert.ok(done.has(bad));
+  assert.deepEqual([...notDone], [pending]);
+});
+
 test("wait(FIRST_EXCEPTION) acts as ALL_COMPLETED when nothing throws", () => {
   const futures = [finished(1), cancelledFuture(), finished(2)];
   const { done, notDone } = wait(futures, { returnWhen: FIRST_EXCEPTION });

@@ -274,3 +274,43 @@ test("a Lock blocks a second acquire in the same thread (not re-entrant)", () =>
   lock.release();
   assert.equal(String(lock), "<unlocked Lock>");
 });
+
+test("Lock.hold(fn) and RLock.hold(fn) return fn's result and release, also on throw", async () => {
+  for (const lock of [new Lock(), new RLock()]) {
+    assert.equal(lock.hold(() => lock.locked() ? "held" : "free"), "held");
+    assert.equal(lock.locked(), false);
+    assert.throws(() =>
+      lock.hold(() => {
+        throw new RangeError("boom");
+      }), RangeError);
+    assert.equal(lock.locked(), false);
+    const result = await lock.holdAsync(async () => {
+      await null;
+      return lock.locked();
+    });
+    assert.equal(result, true);
+    assert.equal(lock.locked(), false);
+    await assert.rejects(
+      lock.holdAsync(() => Promise.reject(new Error("async boom"))),
+      /async boom/,
+    );
+    assert.equal(lock.locked(), false);
+    using _ = lock.hold();
+    assert.equal(lock.locked(), true);
+  }
+});
+
+test("Lock.holdAsync(fn) aborted while waiting never runs fn", async () => {
+  const lock = new Lock();
+  lock.acquire();
+  const controller = new AbortController();
+  let ran = false;
+  const pending = lock.holdAsync(() => ran = true, {
+    signal: controller.signal,
+  });
+  controller.abort(new Error("gave up"));
+  await assert.rejects(pending, /gave up/);
+  assert.equal(ran, false);
+  lock.release();
+  assert.equal(lock.locked(), false);
+});

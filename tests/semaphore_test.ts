@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BoundedSemaphore, Semaphore, Thread } from "../mod.ts";
 import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
-import { semHolder, semWaiter } from "./_fixtures.ts";
+import { acquireOnce, semHolder, semWaiter } from "./_fixtures.ts";
 import { SEM_WAITERS } from "../src/_layout.ts";
 
 function sleepers(sem: Semaphore): number {
@@ -134,4 +134,75 @@ test("Semaphore: bad arguments are TypeErrors and RangeErrors", async () => {
   assert.throws(() => sem.acquire({ timeout: "1" as never }), TypeError);
   await assert.rejects(sem.acquireAsync({ timeout: NaN }), TypeError);
   assert.equal(sem.value, 1);
+});
+
+test("Semaphore values reach Number.MAX_SAFE_INTEGER; past it release() throws and changes nothing", () => {
+  const max = Number.MAX_SAFE_INTEGER;
+  const sem = new Semaphore(2 ** 31 - 1);
+  sem.release();
+  assert.equal(sem.value, 2 ** 31);
+  assert.equal(sem.acquire(), true);
+  assert.equal(sem.value, 2 ** 31 - 1);
+  sem.release(max - sem.value);
+  assert.equal(sem.value, max);
+  assert.throws(() => sem.release(), RangeError);
+  assert.equal(sem.value, max, "unchanged");
+  assert.throws(() => new Semaphore(max + 1), RangeError);
+  assert.throws(() => sem.release(max + 1), RangeError);
+  const top = new Semaphore(max);
+  assert.equal(top.tryAcquire(), true);
+  assert.equal(top.value, max - 1);
+});
+
+test("a large Semaphore value crosses back below 2**30 exactly", () => {
+  const sem = new Semaphore(2 ** 30 + 2);
+  for (let i = 0; i < 5; i++) assert.equal(sem.tryAcquire(), true);
+  assert.equal(sem.value, 2 ** 30 - 3);
+  sem.release(5);
+  assert.equal(sem.value, 2 ** 30 + 2);
+});
+
+test("BoundedSemaphore(2**31 - 1) is released back to its bound, not past it", () => {
+  const sem = new BoundedSemaphore(2 ** 31 - 1);
+  assert.throws(() => sem.release(), RangeError);
+  assert.equal(sem.acquire(), true);
+  sem.release();
+  assert.equal(sem.value, 2 ** 31 - 1);
+  const big = new BoundedSemaphore(Number.MAX_SAFE_INTEGER);
+  big.acquire();
+  big.acquire();
+  big.release(2);
+  assert.throws(() => big.release(), RangeError);
+  assert.equal(big.value, Number.MAX_SAFE_INTEGER);
+});
+
+test("a thread waiting on a Semaphore at 0 is woken by a release that makes it large", () => {
+  const sem = new Semaphore(0);
+  const out = cells(1);
+  const t = new Thread({ target: acquireOnce, args: [sem, out] });
+  t.start();
+  sem.release(2 ** 40);
+  t.join();
+  assert.equal(out[0], 1);
+  assert.equal(sem.value, 2 ** 40 - 1);
+});
+
+test("Semaphore.hold(fn) gives the unit back after fn, also when it throws", async () => {
+  const sem = new BoundedSemaphore(2);
+  assert.equal(sem.hold(() => sem.value), 1);
+  assert.equal(sem.value, 2);
+  assert.throws(() =>
+    sem.hold(() => {
+      throw new Error("x");
+    }), /x/);
+  assert.equal(sem.value, 2);
+  assert.equal(await sem.holdAsync(() => Promise.resolve(sem.value)), 1);
+  assert.equal(sem.value, 2);
+  const controller = new AbortController();
+  const empty = new Semaphore(0);
+  const pending = empty.holdAsync(() => 1, { signal: controller.signal });
+  controller.abort(new Error("no unit"));
+  await assert.rejects(pending, /no unit/);
+  assert.equal(empty.value, 0);
+  assert.throws(() => sem.hold(5 as never), TypeError);
 });

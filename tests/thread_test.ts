@@ -504,3 +504,16 @@ test(
   },
   120_000,
 );
+
+test("Thread.joinAsync() rejects with the signal's reason; the thread runs on", async () => {
+  const release = new Event();
+  const t = new Thread({ target: waitOn, args: [release] });
+  t.start();
+  const controller = new AbortController();
+  const pending = t.joinAsync(undefined, { signal: controller.signal });
+  controller.abort(new Error("gave up"));
+  await assert.rejects(pending, /gave up/);
+  assert.equal(t.isAlive(), true);
+  release.set();
+  assert.equal(await t.joinAsync(), true);
+});
