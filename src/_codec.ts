@@ -747,6 +747,8 @@ class Writer {
     this.string(ref.source);
     this.u32(ref.modules.length);
     for (const url of ref.modules) this.string(url);
+    // This library's own classes (ThreadError...) are found by their name.
+    this.string(ref.lib ?? "");
   }
 }
 
@@ -1062,7 +1064,10 @@ class Reader {
     const source = this.string(this.u8());
     const modules: string[] = [];
     for (let n = this.u32(); n > 0; n--) modules.push(this.string(this.u8()));
-    return { name, source, modules };
+    const lib = this.string(this.u8());
+    return lib === ""
+      ? { name, source, modules }
+      : { name, source, modules, lib };
   }
 
   string(tag: number): string {
