@@ -57,7 +57,24 @@ export { Barrier, type BarrierOptions } from "./src/barrier.ts";
 export { Timer } from "./src/timer.ts";
 export { ThreadLocal } from "./src/local.ts";
 export { SharedValue, type SharedValueOptions } from "./src/shared_value.ts";
-export { BrokenBarrierError, ThreadError } from "./src/errors.ts";
+export {
+  BrokenBarrierError,
+  DeadlockError,
+  ThreadError,
+} from "./src/errors.ts";
+export {
+  type DeadlockCycle,
+  type DeadlockDetection,
+  findDeadlocks,
+  setDeadlockDetection,
+} from "./src/deadlock.ts";
+export {
+  startTrace,
+  stopTrace,
+  timelineHtml,
+  type Trace,
+  type TraceEvent,
+} from "./src/trace.ts";
 export * from "./src/futures.ts";
 export {
   type ExceptHook,

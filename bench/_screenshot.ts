@@ -47,10 +47,11 @@ export async function screenshot(
 }
 
 if (import.meta.main) {
-  const [input, out, width, height] = Deno.args;
+  const [input, out, width, height, heading] = Deno.args;
   if (input === undefined || out === undefined) {
     console.error(
-      "Usage: deno run -A bench/_screenshot.ts in.json out.png [width] [height]",
+      "Usage: deno run -A bench/_screenshot.ts in.json out.png [width] " +
+        "[height] [title]",
     );
     Deno.exit(2);
   }
@@ -59,7 +60,7 @@ if (import.meta.main) {
     await Deno.readTextFile(input),
   );
   const trace = Array.isArray(json) ? { traceEvents: json } : json;
-  const title = input.replace(/^.*\//, "");
+  const title = heading ?? input.replace(/^.*\//, "");
   await screenshot(
     timelineHtml(trace, title),
     out,

@@ -28,6 +28,7 @@ export const EXAMPLES = [
   "queue_workers",
   "futures_urls",
   "futures_primes",
+  "condition_trace",
 ];
 
 async function run(name: string): Promise<boolean> {

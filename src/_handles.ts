@@ -82,9 +82,26 @@ export function adoption(): number {
   return ref;
 }
 
+/** What observation (_observe.ts) does when blocks are made and freed. */
+export interface Observer {
+  /** Whether anything is observed now: then `created` is called. */
+  active(): boolean;
+  created(ref: number, kind: number): void;
+  destroyed(ref: number): void;
+}
+
+let observer: Observer | undefined;
+
+/** Installs the observer (once, from _observe.ts). */
+export function setObserver(o: Observer): void {
+  observer = o;
+}
+
 /** Allocates the block of a new primitive (see {@linkcode track}). */
 export function create(kind: number, bytes: number): number {
-  return alloc(bytes, kind);
+  const ref = alloc(bytes, kind);
+  if (observer?.active()) observer.created(ref, kind);
+  return ref;
 }
 
 /** Makes `handle` hold a reference on `ref` for as long as it lives. */
@@ -151,6 +168,7 @@ export { retain };
 export function release(ref: number): void {
   if (!unretain(ref)) return;
   kinds[kindOf(ref)]?.destroy?.(ref);
+  observer?.destroyed(ref);
   free(ref);
 }
 

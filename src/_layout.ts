@@ -35,6 +35,13 @@ export const H_SAB_COUNTER = 18; // last SharedArrayBuffer id handed out
 export const H_HEAP_BYTES = 19; // the heap's length / 8, set when it grows
 export const H_PENDING_TASKS = 20; // executors with tasks not done: exit waits for them
 export const H_EXECUTOR_COUNTER = 21; // executors created, for "ThreadPoolExecutor-N"
+export const H_OBSERVE = 22; // OBSERVE_REPORT / OBSERVE_THROW | OBSERVE_TRACE: see _observe.ts
+export const H_ORDER_LOCK = 23; // mutex of the lock-order table
+export const H_ORDER_TABLE = 24; // ref of the lock-order table, 0: none yet
+export const H_TRACE = 25; // ref of the trace buffer, 0: none
+export const H_TRACE_EPOCH = 26; // float64 at words 26-27: when the trace began (epoch ms)
+export const H_NAMES = 28; // ref of the names table of primitives, 0: none yet
+export const H_NAMES_LOCK = 29; // its mutex
 export const H_CLASS_LOCKS = 32; // a spin lock per size class
 export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
 export const HEADER_WORDS = 128;
@@ -50,7 +57,20 @@ export const S_NAME_LEN = 6;
 export const S_RELAY = 7; // bumped by the relay after each reply to the thread
 export const S_SLEEP = 8; // never changes: sleep() sleeps on it
 export const S_FAILURE = 9; // ref of the encoded error that stopped start(), 0: none
-export const SLOT_WORDS = 10;
+export const S_WAITING = 10; // ref of the lock it blocks on, 0: none (while observed)
+export const S_HELD = 11; // ref of its held-locks block (HELD_*), 0: none yet
+export const SLOT_WORDS = 12;
+
+// What a thread holds, while observed: a count, then lock refs.
+export const HELD_COUNT = 0;
+export const HELD_FIRST = 1;
+export const HELD_MAX = 63;
+
+// Observation modes (H_OBSERVE).
+export const OBSERVE_REPORT = 1;
+export const OBSERVE_THROW = 2;
+export const OBSERVE_DETECT = 3; // mask of the two above
+export const OBSERVE_TRACE = 4;
 
 export const FREE = 0;
 export const ALIVE = 1;
@@ -161,13 +181,20 @@ export const K_FUTURE = 13;
 export const K_EXECUTOR = 14;
 export const KINDS = 16;
 
-// Lock: one futex word. 0 unlocked, 1 locked, 2 locked and contended.
-export const LOCK_WORDS = 1;
-// RLock: the futex word, the owner's ident, the recursion count.
+// Lock: one futex word (0 unlocked, 1 locked, 2 locked and contended), then,
+// written only while observed (_observe.ts), its holder's slot + 1 and the
+// message of its name ("Lock at app.ts:12").
+export const LOCK_HOLDER = 1;
+export const LOCK_NAME = 2;
+export const LOCK_WORDS = 3;
+// RLock: the futex word, the owner's ident, the recursion count; observed,
+// the holder's slot + 1 and its name.
 export const RLOCK_STATE = 0;
 export const RLOCK_OWNER = 1;
 export const RLOCK_COUNT = 2;
-export const RLOCK_WORDS = 3;
+export const RLOCK_HOLDER = 3;
+export const RLOCK_NAME = 4;
+export const RLOCK_WORDS = 5;
 // Event: one word holding the flag (bit 0) and a generation (the other bits,
 // bumped by every set), changed by compare-exchange so that a waiter never
 // sees half of a set(); then the number of sleeping waiters.
@@ -202,6 +229,7 @@ export const ENTRY_PARKED = 4; // queued, asleep: a notify must Atomics.notify
 export const SEM_VALUE = 0;
 export const SEM_WAITERS = 1;
 export const SEM_MUTEX = 2;
+export const SEM_NAME = 3; // message of its name, while observed
 export const SEM_LARGE = 4; // float64 at words 4-5
 export const SEM_INITIAL = 6; // float64 at words 6-7
 export const SEM_WORDS = 8;
@@ -317,3 +345,16 @@ export const X_PENDING = 23; // tasks submitted and not done
 export const X_WORDS = 24;
 export const X_SHUTDOWN = 1;
 export const X_BROKEN = 2;
+
+// The lock-order table (while observed): open addressing, ORDER_SLOTS
+// entries of [first lock, then lock, message of the thread's name, reported].
+export const ORDER_SLOTS = 4096;
+export const ORDER_WORDS = 4;
+
+// The trace buffer: a count of records, then TRACE_MAX records of
+// TRACE_WORDS words: [type, slot, ref, detail, start float64, end float64].
+export const TRACE_COUNT = 0;
+export const TRACE_WRITERS = 1; // threads writing a record now
+export const TRACE_FIRST = 2;
+export const TRACE_WORDS = 8;
+export const TRACE_MAX = 1 << 19;

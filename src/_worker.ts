@@ -11,6 +11,9 @@
 // loop), and start() blocks main until the worker runs. Loaded with main's
 // graph, this module is in the cache when a worker needs it.
 import process from "node:process";
+import { clock, observeFlags } from "./_observe.ts";
+import { record, TR_START, TR_THREAD } from "./_trace_buffer.ts";
+import { storeMessage } from "./_message.ts";
 import { setImmediate } from "node:timers";
 import { runtime } from "./_runtime.ts";
 import { decodeAsync, encode } from "./_codec.ts";
@@ -36,7 +39,7 @@ import {
 import { beginThread, trackTimers } from "./_thread_state.ts";
 import { releaseAll } from "./_handles.ts";
 import { alloc, bytesAt, heap, wordsAt } from "./_heap.ts";
-import { CELL_WORDS, K_RAW, W_GEN, W_SLOT } from "./_layout.ts";
+import { CELL_WORDS, K_RAW, OBSERVE_TRACE, W_GEN, W_SLOT } from "./_layout.ts";
 
 /** Reports still being handled by the excepthook: the thread ends after them. */
 const reports = new Set<Promise<void>>();
@@ -120,6 +123,10 @@ async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
     return;
   }
   _signalStarted(thread);
+  const began = clock();
+  if ((observeFlags() & OBSERVE_TRACE) !== 0) {
+    record(TR_START, 0, 0, began, began);
+  }
   try {
     await thread.run();
   } catch (error) {
@@ -127,6 +134,10 @@ async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
   }
   await turn();
   while (reports.size > 0) await Promise.all(reports);
+  if ((observeFlags() & OBSERVE_TRACE) !== 0) {
+    const name = storeMessage(thread.name, "name", () => []);
+    record(TR_THREAD, 0, name, began, clock());
+  }
 }
 
 /**

@@ -14,6 +14,8 @@ import {
   lenientTimeout,
 } from "./_validate.ts";
 import { spinWhile, waitWord, waitWordAsync } from "./_wait.ts";
+import { blocking, instant, observing, unblocked } from "./_observe.ts";
+import { AT_NOTIFY, WAIT_CONDITION } from "./_trace_buffer.ts";
 import {
   COND_COUNT,
   COND_HEAD,
@@ -299,6 +301,8 @@ export class Condition {
     this.#checkOwned("wait");
     const node = this.#enqueue();
     const saved = _releaseSave(this.#lock);
+    const observed = observing();
+    if (observed) blocking(this.#ref);
     try {
       // Spin as WAITING (a notify() then needs no Atomics.notify), then say
       // PARKED before sleeping, so that a notify() from now on wakes us.
@@ -314,6 +318,7 @@ export class Condition {
         }
       }
     } finally {
+      if (observed) unblocked(this.#ref, WAIT_CONDITION);
       _acquireRestore(this.#lock, saved);
     }
     return this.#finish(node);
@@ -347,6 +352,8 @@ export class Condition {
     this.#checkOwned("wait");
     const node = this.#enqueue();
     const saved = _releaseSave(this.#lock);
+    const observed = observing();
+    if (observed) blocking(this.#ref);
     let aborted: { reason: unknown } | undefined;
     try {
       Atomics.compareExchange(node, N_STATE, ENTRY_WAITING, ENTRY_PARKED);
@@ -361,6 +368,7 @@ export class Condition {
       aborted = { reason };
       settle(node, ENTRY_CANCELLED);
     } finally {
+      if (observed) unblocked(this.#ref, WAIT_CONDITION);
       await _acquireRestoreAsync(this.#lock, saved);
     }
     const notified = this.#finish(node);
@@ -446,6 +454,7 @@ export class Condition {
       throw new RangeError(`n must be a non-negative integer, got ${n}`);
     }
     this.#checkOwned("notify");
+    if (observing()) instant(this.#ref, AT_NOTIFY);
     const w = this.#w;
     while (n > 0 && w[COND_HEAD] !== 0) {
       const ref = w[COND_HEAD];

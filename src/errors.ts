@@ -59,6 +59,33 @@ export class BrokenBarrierError extends ThreadError {
 }
 
 /**
+ * Thrown, with deadlock detection in `"throw"` mode, by the acquire of a
+ * lock that would close a cycle of threads each waiting for a lock another
+ * holds: instead of waiting forever. Its message names the threads, what
+ * each holds and what it waits for.
+ *
+ * @example
+ * ```ts
+ * import { DeadlockError, ThreadError } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(new DeadlockError("Deadlock detected:") instanceof ThreadError);
+ * ```
+ */
+export class DeadlockError extends ThreadError {
+  /**
+   * Creates a DeadlockError.
+   *
+   * @param message The cycle, as the report prints it.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message = "Deadlock detected", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DeadlockError";
+  }
+}
+
+/**
  * Thrown by a future's `result()` or `exception()` when the future was
  * cancelled. Python's `concurrent.futures.CancelledError`.
  *
@@ -193,6 +220,7 @@ for (
   const cls of [
     ThreadError,
     BrokenBarrierError,
+    DeadlockError,
     CancelledError,
     TimeoutError,
     BrokenExecutor,

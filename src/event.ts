@@ -13,6 +13,8 @@ import { spinWhile, waitWord, waitWordAsync } from "./_wait.ts";
 import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS, K_EVENT } from "./_layout.ts";
 import { adoption, create, defineKind, track } from "./_handles.ts";
 import { wordsAt } from "./_heap.ts";
+import { blocking, instant, observing, unblocked } from "./_observe.ts";
+import { AT_SET, WAIT_EVENT } from "./_trace_buffer.ts";
 
 /**
  * A flag in shared memory: `set()` wakes every thread waiting on it,
@@ -64,6 +66,7 @@ export class Event {
       if (Atomics.compareExchange(w, EVENT_STATE, state, next) === state) break;
     }
     if (Atomics.load(w, EVENT_WAITERS) > 0) Atomics.notify(w, EVENT_STATE);
+    if (observing()) instant(this.#ref, AT_SET);
   }
 
   /** Clears the flag. */
@@ -97,6 +100,8 @@ export class Event {
     const deadline = deadlineOf(t);
     // Spin unregistered, so that a set() meanwhile need not notify: set()
     // changes the word before it reads the count of sleepers.
+    const observed = observing();
+    if (observed) blocking(this.#ref);
     if (!spinWhile(w, EVENT_STATE, state)) {
       Atomics.add(w, EVENT_WAITERS, 1);
       try {
@@ -107,6 +112,7 @@ export class Event {
         Atomics.sub(w, EVENT_WAITERS, 1);
       }
     }
+    if (observed) unblocked(this.#ref, WAIT_EVENT);
     // From an unset state, only a set() changes the word.
     return Atomics.load(w, EVENT_STATE) !== state;
   }
@@ -130,6 +136,8 @@ export class Event {
     const state = Atomics.load(w, EVENT_STATE);
     if ((state & 1) === 1) return true;
     const deadline = deadlineOf(t);
+    const observed = observing();
+    if (observed) blocking(this.#ref);
     Atomics.add(w, EVENT_WAITERS, 1);
     try {
       while (
@@ -139,6 +147,7 @@ export class Event {
       }
     } finally {
       Atomics.sub(w, EVENT_WAITERS, 1);
+      if (observed) unblocked(this.#ref, WAIT_EVENT);
     }
     return Atomics.load(w, EVENT_STATE) !== state;
   }

@@ -26,6 +26,13 @@ import { adoption, create, defineKind, track } from "./_handles.ts";
 import { wordsAt } from "./_heap.ts";
 import { onNewThread } from "./_thread_state.ts";
 import { type HoldAsyncOptions, holdLock, holdLockAsync } from "./_hold.ts";
+import {
+  acquired,
+  lockObserved,
+  lockObservedAsync,
+  observing,
+  released,
+} from "./_observe.ts";
 import { getIdent } from "./thread.ts";
 
 export type { AcquireOptions, AsyncAcquireOptions } from "./_validate.ts";
@@ -47,10 +54,12 @@ export function _isOwned(lock: Lock | RLock): boolean {
  */
 export function _releaseSave(lock: Lock | RLock): number {
   if (lock instanceof Lock) {
+    if (observing()) released(lockWords(lock).byteOffset >> 2);
     unlockWord(lockWords(lock), 0);
     return 1;
   }
   const w = rlockWords(lock);
+  if (observing()) released(w.byteOffset >> 2);
   const count = w[RLOCK_COUNT];
   w[RLOCK_COUNT] = 0;
   w[RLOCK_OWNER] = 0;
@@ -128,8 +137,15 @@ export class Lock {
    */
   acquire(options?: AcquireOptions): boolean {
     const timeout = acquireTimeout(options);
-    if (tryLockWord(this.#w, 0)) return true;
-    return timeout !== 0 && lockWord(this.#w, 0, deadlineOf(timeout));
+    if (tryLockWord(this.#w, 0)) {
+      if (observing()) acquired(this.#ref);
+      return true;
+    }
+    if (timeout === 0) return false;
+    if (!observing()) return lockWord(this.#w, 0, deadlineOf(timeout));
+    const taken = lockObserved(this.#ref, this.#w, 0, deadlineOf(timeout));
+    if (taken) acquired(this.#ref);
+    return taken;
   }
 
   /**
@@ -144,9 +160,23 @@ export class Lock {
     const timeout = acquireTimeout(options);
     const signal = checkSignal(options?.signal);
     signal?.throwIfAborted();
-    if (tryLockWord(this.#w, 0)) return true;
-    return timeout !== 0 &&
-      await lockWordAsync(this.#w, 0, deadlineOf(timeout), signal);
+    if (tryLockWord(this.#w, 0)) {
+      if (observing()) acquired(this.#ref);
+      return true;
+    }
+    if (timeout === 0) return false;
+    if (!observing()) {
+      return await lockWordAsync(this.#w, 0, deadlineOf(timeout), signal);
+    }
+    const taken = await lockObservedAsync(
+      this.#ref,
+      this.#w,
+      0,
+      deadlineOf(timeout),
+      signal,
+    );
+    if (taken) acquired(this.#ref);
+    return taken;
   }
 
   /**
@@ -155,7 +185,9 @@ export class Lock {
    * @returns Whether the lock was acquired.
    */
   tryAcquire(): boolean {
-    return tryLockWord(this.#w, 0);
+    if (!tryLockWord(this.#w, 0)) return false;
+    if (observing()) acquired(this.#ref);
+    return true;
   }
 
   /**
@@ -164,6 +196,7 @@ export class Lock {
    * @throws {ThreadError} If the lock is not locked.
    */
   release(): void {
+    if (observing() && this.locked()) released(this.#ref);
     if (!unlockWord(this.#w, 0)) throw new ThreadError("release unlocked lock");
   }
 
@@ -306,6 +339,7 @@ export class RLock {
     const w = this.#w;
     w[RLOCK_OWNER] = _ownIdent();
     w[RLOCK_COUNT] = 1;
+    if (observing()) acquired(this.#ref);
     return true;
   }
 
@@ -321,9 +355,12 @@ export class RLock {
     const timeout = acquireTimeout(options);
     if (this.#reenter()) return true;
     if (tryLockWord(this.#w, RLOCK_STATE)) return this.#own();
-    return timeout !== 0 &&
-      lockWord(this.#w, RLOCK_STATE, deadlineOf(timeout)) &&
-      this.#own();
+    if (timeout === 0) return false;
+    const deadline = deadlineOf(timeout);
+    const taken = observing()
+      ? lockObserved(this.#ref, this.#w, RLOCK_STATE, deadline)
+      : lockWord(this.#w, RLOCK_STATE, deadline);
+    return taken && this.#own();
   }
 
   /**
@@ -340,9 +377,18 @@ export class RLock {
     signal?.throwIfAborted();
     if (this.#reenter()) return true;
     if (tryLockWord(this.#w, RLOCK_STATE)) return this.#own();
-    return timeout !== 0 &&
-      await lockWordAsync(this.#w, RLOCK_STATE, deadlineOf(timeout), signal) &&
-      this.#own();
+    if (timeout === 0) return false;
+    const deadline = deadlineOf(timeout);
+    const taken = observing()
+      ? await lockObservedAsync(
+        this.#ref,
+        this.#w,
+        RLOCK_STATE,
+        deadline,
+        signal,
+      )
+      : await lockWordAsync(this.#w, RLOCK_STATE, deadline, signal);
+    return taken && this.#own();
   }
 
   /**
@@ -366,6 +412,7 @@ export class RLock {
       throw new ThreadError("cannot release un-acquired lock");
     }
     if (--w[RLOCK_COUNT] === 0) {
+      if (observing()) released(this.#ref);
       w[RLOCK_OWNER] = 0;
       unlockWord(w, RLOCK_STATE);
     }

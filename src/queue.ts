@@ -73,6 +73,8 @@ import {
   resolveSync,
 } from "./_locate.ts";
 import { drop, fetchRelayed, fetchRelayedAsync, stash } from "./_relay.ts";
+import { blocking, observing, unblocked } from "./_observe.ts";
+import { WAIT_QUEUE } from "./_trace_buffer.ts";
 import {
   itemAt,
   recordLength,
@@ -465,11 +467,14 @@ export class Queue<T = unknown> {
     const seq = Atomics.load(w, ec + EC_SEQ);
     unlockWord(w, Q_LOCK);
     let aborted: { reason: unknown } | undefined;
+    const observed = observing();
+    if (observed) blocking(this.#ref);
     try {
       yield eventStep(step, w, ec, seq, deadline);
     } catch (reason) {
       aborted = { reason };
     }
+    if (observed) unblocked(this.#ref, WAIT_QUEUE);
     yield lockStep(step, w, Q_LOCK, Infinity);
     w[ec + EC_REGISTERED]--;
     if (aborted) throw aborted.reason;

@@ -33,6 +33,8 @@ import {
 } from "./_layout.ts";
 import { adoption, create, defineKind, track } from "./_handles.ts";
 import { wordsAt } from "./_heap.ts";
+import { blocking, instant, observing, unblocked } from "./_observe.ts";
+import { AT_RELEASE, WAIT_ACQUIRE } from "./_trace_buffer.ts";
 import { type HoldAsyncOptions, holdLock, holdLockAsync } from "./_hold.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -223,6 +225,8 @@ export class Semaphore {
       if (tryDecrement(w)) return true;
       spinPause();
     }
+    const observed = observing();
+    if (observed) blocking(this.#ref);
     Atomics.add(w, SEM_WAITERS, 1);
     try {
       for (;;) {
@@ -231,6 +235,7 @@ export class Semaphore {
       }
     } finally {
       Atomics.sub(w, SEM_WAITERS, 1);
+      if (observed) unblocked(this.#ref, WAIT_ACQUIRE);
     }
   }
 
@@ -250,6 +255,8 @@ export class Semaphore {
     if (tryDecrement(w)) return true;
     if (timeout === 0) return false;
     const deadline = deadlineOf(timeout);
+    const observed = observing();
+    if (observed) blocking(this.#ref);
     Atomics.add(w, SEM_WAITERS, 1);
     try {
       for (;;) {
@@ -259,6 +266,7 @@ export class Semaphore {
       }
     } finally {
       Atomics.sub(w, SEM_WAITERS, 1);
+      if (observed) unblocked(this.#ref, WAIT_ACQUIRE);
     }
   }
 
@@ -282,6 +290,7 @@ export class Semaphore {
   release(n = 1): void {
     checkInteger(n, "n", 1, MAX);
     add(this.#w, n, MAX, false);
+    if (observing()) instant(this.#ref, AT_RELEASE);
   }
 
   /** The current count. */
@@ -388,5 +397,6 @@ export class BoundedSemaphore extends Semaphore {
     checkInteger(n, "n", 1, MAX);
     const w = wordsOf(this);
     add(w, n, large(w)[SEM_INITIAL >> 1], true);
+    if (observing()) instant(refOf(this), AT_RELEASE);
   }
 }

@@ -38,6 +38,8 @@ import { bytesAt, free, heap } from "./_heap.ts";
 import { freeJob, runJob, setPoolLimit, writeJob } from "./_workers.ts";
 import { POOL_MAX } from "./_layout.ts";
 import { startMainServices } from "./_main.ts";
+import { clock, observing, traceWait } from "./_observe.ts";
+import { WAIT_JOIN } from "./_trace_buffer.ts";
 // Loaded with main's module graph, for workers to find it cached (_worker.ts).
 import "./_worker.ts";
 
@@ -346,10 +348,16 @@ export class Thread<A extends unknown[] = unknown[]> {
     const words = runtime().registry.words;
     const at = slotWord(this.#slot, S_STATE);
     const alive = slotState(this.#gen, ALIVE);
-    while (Atomics.load(words, at) === alive) {
-      if (!waitWord(words, at, alive, deadline)) return false;
+    if (Atomics.load(words, at) !== alive) return true;
+    const since = observing() ? clock() : 0;
+    try {
+      while (Atomics.load(words, at) === alive) {
+        if (!waitWord(words, at, alive, deadline)) return false;
+      }
+      return true;
+    } finally {
+      if (since !== 0) traceWait(this.#ident ?? 0, WAIT_JOIN, since);
     }
-    return true;
   }
 
   /**
@@ -372,11 +380,17 @@ export class Thread<A extends unknown[] = unknown[]> {
     const words = runtime().registry.words;
     const at = slotWord(this.#slot, S_STATE);
     const alive = slotState(this.#gen, ALIVE);
-    while (Atomics.load(words, at) === alive) {
-      if (performance.now() >= deadline) return false;
-      await waitWordAsync(words, at, alive, deadline, signal);
+    if (Atomics.load(words, at) !== alive) return true;
+    const since = observing() ? clock() : 0;
+    try {
+      while (Atomics.load(words, at) === alive) {
+        if (performance.now() >= deadline) return false;
+        await waitWordAsync(words, at, alive, deadline, signal);
+      }
+      return true;
+    } finally {
+      if (since !== 0) traceWait(this.#ident ?? 0, WAIT_JOIN, since);
     }
-    return true;
   }
 
   /**
@@ -502,6 +516,11 @@ function threadAt(slot: number, gen: number): Thread {
   const thread = new Thread();
   if (runtime().registry.isAlive(slot, gen)) rt.known.set(slot, thread);
   return thread;
+}
+
+/** Internal: the Thread object of the thread alive in `slot`. */
+export function _threadIn(slot: number): Thread {
+  return threadAt(slot, runtime().registry.gen(slot));
 }
 
 /** Internal: builds the Thread object of the thread this worker runs. */

@@ -294,6 +294,22 @@ const checks: Record<string, (lines: string[]) => void> = {
       "115797848077099 is prime: True",
       "1099726899285419 is prime: False",
     ]),
+  condition_trace: (lines) => {
+    const program = lines.slice(0, -2).map((l) => l.replace(/^\S+ \S+ /, ""));
+    assert.deepEqual(program.sort(), [
+      "(c1) Resource is available to consumer",
+      "(c1) Starting consumer thread",
+      "(c2) Resource is available to consumer",
+      "(c2) Starting consumer thread",
+      "(p ) Making resource available",
+      "(p ) Starting producer thread",
+    ]);
+    assert.equal(lines.at(-2), "traced 4 threads: MainThread, c1, c2, p");
+    assert.match(
+      lines.at(-1)!,
+      /^wrote condition_trace\.json and condition_trace\.html in /,
+    );
+  },
   queue_workers: (lines) => {
     const took = lines.filter((l) => / took job \d+$/.test(l));
     assert.equal(took.length, 10);

@@ -1,0 +1,126 @@
+/**
+ * Deadlock detection: {@linkcode setDeadlockDetection} makes every thread
+ * record which locks it holds and waits for, in shared memory, so that a
+ * wait that closes a cycle is reported (or refused), and lock-order
+ * inversions are reported before they deadlock; {@linkcode findDeadlocks}
+ * lists the cycles of the waits-for graph now, from any thread.
+ *
+ * @module
+ */
+import { OBSERVE_DETECT, OBSERVE_REPORT, OBSERVE_THROW } from "./_layout.ts";
+import {
+  cycleThrough,
+  holdsOf,
+  nameOf,
+  setObserveFlags,
+  waitingOf,
+} from "./_observe.ts";
+import { runtime } from "./_runtime.ts";
+import { _threadIn, type Thread } from "./thread.ts";
+import { describeValue } from "./_validate.ts";
+
+/** What {@linkcode setDeadlockDetection} does. */
+export type DeadlockDetection = "off" | "report" | "throw";
+
+/** One cycle of threads, each waiting for a lock the next one holds. */
+export interface DeadlockCycle {
+  /** The threads of the cycle, each with what it holds and waits for. */
+  threads: {
+    /** The thread. */
+    thread: Thread;
+    /** The locks it holds, named by where they were created. */
+    holds: string[];
+    /** The lock it waits for. */
+    waitsFor: string;
+  }[];
+}
+
+/**
+ * Turns deadlock detection on or off, in every thread.
+ *
+ * - `"report"`: a blocking acquire of a Lock, RLock or Condition's lock that
+ *   closes a cycle of threads each waiting for a lock another holds prints
+ *   `Deadlock detected:` and, for each thread of the cycle, its name, what
+ *   it holds and what it waits for, to stderr; a lock taken while holding
+ *   another, in the opposite order of an earlier one (B while holding A,
+ *   after A while holding B), prints `Potential deadlock (lock order
+ *   inversion):` with both orders. Waiting goes on as before.
+ * - `"throw"`: the acquire that would close a cycle throws DeadlockError
+ *   (its message is the report) instead of waiting; inversions are printed.
+ * - `"off"` (the default): nothing is recorded; the locks' fast paths cost
+ *   what they cost without detection.
+ *
+ * Locks are named by where they were created (`Lock at app.ts:12`): those
+ * created while detection is on. Turn it on first, before the locks and
+ * threads are made. Semaphores are not part of the waits-for graph (a unit
+ * has no owner); a Condition's wait is not (it waits for a notify), but
+ * taking its lock back is.
+ *
+ * @param mode `"off"`, `"report"` or `"throw"`.
+ * @throws {TypeError} Another mode.
+ *
+ * @example A lock acquired twice by one thread
+ * ```ts
+ * import { DeadlockError, Lock, setDeadlockDetection } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * setDeadlockDetection("throw");
+ * const lock = new Lock();
+ * lock.acquire();
+ * assert.throws(() => lock.acquire(), DeadlockError);
+ * lock.release();
+ * setDeadlockDetection("off");
+ * ```
+ */
+export function setDeadlockDetection(mode: DeadlockDetection): void {
+  const flag = mode === "off"
+    ? 0
+    : mode === "report"
+    ? OBSERVE_REPORT
+    : mode === "throw"
+    ? OBSERVE_THROW
+    : -1;
+  if (flag < 0) {
+    throw new TypeError(
+      `Cannot set deadlock detection: mode must be "off", "report" or ` +
+        `"throw", received ${describeValue(mode)}`,
+    );
+  }
+  setObserveFlags(flag, OBSERVE_DETECT);
+}
+
+/**
+ * The cycles of the waits-for graph now: sets of threads each blocked on a
+ * lock that another of them holds. A snapshot, from any thread; it sees
+ * what detection records (turn it on first with
+ * {@linkcode setDeadlockDetection}).
+ *
+ * @returns The cycles, each once ([] if none).
+ *
+ * @example
+ * ```ts
+ * import { findDeadlocks } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(findDeadlocks(), []);
+ * ```
+ */
+export function findDeadlocks(): DeadlockCycle[] {
+  const reg = runtime().registry;
+  const seen = new Set<number>();
+  const cycles: DeadlockCycle[] = [];
+  for (const slot of reg.aliveSlots()) {
+    if (seen.has(slot) || waitingOf(slot) === 0) continue;
+    const cycle = cycleThrough(slot);
+    if (cycle === undefined) continue;
+    for (const s of cycle) seen.add(s);
+    cycles.push({
+      threads: cycle.map((s) => ({
+        thread: _threadIn(s),
+        holds: holdsOf(s).map(nameOf),
+        waitsFor: nameOf(waitingOf(s)),
+      })),
+    });
+  }
+  return cycles;
+}

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import {
+  Condition,
+  Event,
+  Lock,
+  startTrace,
+  stopTrace,
+  Thread,
+  ThreadError,
+  timelineHtml,
+  type TraceEvent,
+} from "../mod.ts";
+import { cells, sharedWord, test, until } from "./_helpers.ts";
+import { consumer, producer } from "./_deadlock_fixtures.ts";
+import { incrementMany } from "./_fixtures.ts";
+import { COND_COUNT } from "../src/_layout.ts";
+
+function byName(events: TraceEvent[], pattern: RegExp): TraceEvent[] {
+  return events.filter((e) => pattern.test(e.name));
+}
+
+test("a trace parses and names every thread, with lives, waits, holds and instants", async () => {
+  startTrace();
+  let trace;
+  try {
+    const cond = new Condition();
+    const state = cells(2);
+    const threads = ["c1", "c2"].map((name) =>
+      new Thread({ name, target: consumer, args: [cond, state] })
+    );
+    for (const t of threads) t.start();
+    await until(() => sharedWord(cond, COND_COUNT) === 2, 10_000, "waiters");
+    const p = new Thread({ name: "p", target: producer, args: [cond, state] });
+    p.start();
+    for (const t of [...threads, p]) t.join();
+    assert.equal(state[1], 2);
+  } finally {
+    trace = stopTrace();
+  }
+  const events: TraceEvent[] = JSON.parse(JSON.stringify(trace)).traceEvents;
+  const names = new Map(
+    events.filter((e) => e.ph === "M" && e.name === "thread_name").map((
+      e,
+    ) => [e.tid, e.args!.name as string]),
+  );
+  assert.deepEqual(
+    [...names.values()].sort(),
+    ["MainThread", "c1", "c2", "p"],
+  );
+  const tidOf = (name: string): number =>
+    [...names].find(([, n]) => n === name)![0];
+  for (const name of ["c1", "c2", "p"]) {
+    const life = events.filter((e) =>
+      e.ph === "X" && e.cat === "thread" && e.tid === tidOf(name)
+    );
+    assert.equal(life.length, 1, `one life slice for ${name}`);
+    assert.equal(life[0].name, name);
+  }
+  for (const name of ["c1", "c2"]) {
+    const waits = byName(events, /^wait Condition at trace_test\.ts:\d+$/)
+      .filter((e) => e.tid === tidOf(name));
+    assert.equal(waits.length, 1, `${name} waited on the Condition once`);
+    assert.ok(waits[0].dur! > 0);
+    const holds = byName(events, /^hold RLock at trace_test\.ts:\d+$/)
+      .filter((e) => e.tid === tidOf(name));
+    assert.equal(holds.length, 2, "before and after its wait");
+  }
+  const notify = byName(events, /^notify Condition at trace_test\.ts:\d+$/);
+  assert.equal(notify.length, 1);
+  assert.equal(notify[0].ph, "i");
+  assert.equal(notify[0].tid, tidOf("p"));
+  for (const e of events) {
+    assert.ok(e.ts >= 0, `${e.name} starts after the trace`);
+    if (e.ph === "X") assert.ok(e.dur! >= 0);
+  }
+  // Every slice of a thread lies within its life.
+  for (const e of events.filter((e) => e.ph === "X" && e.cat !== "thread")) {
+    const life = events.find((l) => l.cat === "thread" && l.tid === e.tid)!;
+    assert.ok(e.ts >= life.ts && e.ts + e.dur! <= life.ts + life.dur! + 1);
+  }
+  const html = timelineHtml(trace, { title: "test" });
+  for (const name of ["MainThread", "c1", "c2", "p"]) {
+    assert.ok(html.includes(`>${name}</text>`), `a lane for ${name}`);
+  }
+});
+
+test("a trace shows every hold of a lock made before it, named by its ref", () => {
+  const lock = new Lock();
+  const cell = cells(1);
+  startTrace();
+  let trace;
+  try {
+    const threads = [1, 2, 3].map(() =>
+      new Thread({ target: incrementMany, args: [lock, cell, 2_000] })
+    );
+    for (const t of threads) t.start();
+    for (const t of threads) t.join();
+  } finally {
+    trace = stopTrace();
+  }
+  assert.equal(cell[0], 6_000);
+  const holds = byName(trace.traceEvents, /^hold Lock #\d+$/);
+  assert.ok(holds.length >= 6_000, "every hold, named by ref: made before");
+});
+
+test("startTrace() twice and stopTrace() without a trace are ThreadErrors", () => {
+  assert.throws(() => stopTrace(), ThreadError);
+  startTrace();
+  assert.throws(() => startTrace(), ThreadError);
+  const { traceEvents } = stopTrace();
+  assert.ok(traceEvents.some((e) => e.name === "thread_name"));
+  assert.throws(() => timelineHtml({} as never), TypeError);
+});
+
+test("WEFT_TRACE=file traces a whole program and writes the file at exit", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const file of ["trace.json", "trace.html"]) {
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../examples/condition.ts", import.meta.url).href,
+        ],
+        env: { WEFT_TRACE: `${dir}/${file}` },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+      const text = await Deno.readTextFile(`${dir}/${file}`);
+      if (file.endsWith(".json")) {
+        const names = (JSON.parse(text).traceEvents as TraceEvent[])
+          .filter((e) => e.name === "thread_name")
+          .map((e) => e.args!.name).sort();
+        assert.deepEqual(names, ["MainThread", "c1", "c2", "p"]);
+      } else {
+        assert.match(text, /^<!DOCTYPE html>/);
+        assert.ok(text.includes(">c1</text>"));
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+test("with no trace running, a wait records nothing", () => {
+  const e = new Event();
+  e.set();
+  assert.equal(e.wait(), true);
+  startTrace();
+  assert.deepEqual(
+    stopTrace().traceEvents.filter((x) => x.ph !== "M" && x.cat !== "thread"),
+    [],
+  );
+});
