@@ -14,6 +14,18 @@ import time
 perf = time.perf_counter
 
 
+def lock_with(n):
+    lock = threading.Lock()
+    count = 0
+    begin = perf()
+    for _ in range(n):
+        with lock:
+            count += 1
+    seconds = perf() - begin
+    assert count == n
+    return seconds
+
+
 def lock_uncontended(n):
     lock = threading.Lock()
     begin = perf()
@@ -389,6 +401,8 @@ def main():
         "runtime": "CPython " + sys.version.split()[0],
         "lock_ns": lock_uncontended(2_000_000) / 2_000_000 * 1e9,
         "rlock_ns": rlock_uncontended(1_000_000) / 1_000_000 * 1e9,
+        "lock_with_ns": lock_with(1_000_000) / 1_000_000 * 1e9,
+        "lock_hold_fn_ns": lock_with(1_000_000) / 1_000_000 * 1e9,
         "counter_1": 400_000 / counter(1, 400_000),
         "counter_2": 400_000 / counter(2, 400_000),
         "counter_4": 400_000 / counter(4, 400_000),

@@ -171,6 +171,31 @@ export function timerLateness(n: number, interval: number): number {
 }
 
 /** `n` uncontended Lock acquire+release pairs; seconds. */
+/** `n` blocks of `using _ = lock.hold()` around an increment; seconds. */
+export function lockHoldUsing(n: number): number {
+  const lock = new Lock();
+  let count = 0;
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) {
+    using _ = lock.hold();
+    count++;
+  }
+  const seconds = (performance.now() - begin) / 1000;
+  if (count !== n) throw new Error("lost increments");
+  return seconds;
+}
+
+/** `n` calls of `lock.hold(() => ...)` around an increment; seconds. */
+export function lockHoldCallback(n: number): number {
+  const lock = new Lock();
+  let count = 0;
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) lock.hold(() => count++);
+  const seconds = (performance.now() - begin) / 1000;
+  if (count !== n) throw new Error("lost increments");
+  return seconds;
+}
+
 export function lockUncontended(n: number): number {
   const lock = new Lock();
   const begin = performance.now();

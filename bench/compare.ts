@@ -42,6 +42,22 @@ const ROWS: Row[] = [
     met: (o, p) => o <= 75 && (p === undefined || p / o >= 2),
   },
   {
+    key: "lock_with_ns",
+    label:
+      "`using _ = lock.hold()` block around an increment (CPython: `with lock:`)",
+    unit: "ns",
+    higher: false,
+    target: "",
+  },
+  {
+    key: "lock_hold_fn_ns",
+    label: "`lock.hold(() => ...)` around an increment (CPython: `with lock:`)",
+    unit: "ns",
+    higher: false,
+    target: "≥ 2x CPython's `with`",
+    met: (o, p) => p === undefined || p / o >= 2,
+  },
+  {
     key: "counter_1",
     label: "counter under one Lock, 1 thread",
     unit: "ops/s",
