@@ -427,9 +427,7 @@ export class ThreadPoolExecutor {
   ): IterableIterator<Awaited<R>> {
     checkOptions(options);
     const deadline = deadlineOf(lenientTimeout(options?.timeout));
-    const futures: Future<Awaited<R>>[] = [];
-    for (const item of items) futures.push(this.submit(fn, item));
-    return results(futures, deadline);
+    return results(this.#submitEach(fn, items), deadline);
   }
 
   /**
@@ -453,9 +451,28 @@ export class ThreadPoolExecutor {
     const signal = checkSignal(options?.signal);
     const deadline = deadlineOf(lenientTimeout(options?.timeout));
     signal?.throwIfAborted();
+    return unboxed(
+      resultsAsync(this.#submitEach(fn, items), deadline, signal),
+    );
+  }
+
+  /** map()'s submissions: every item at once, as Python's map. */
+  #submitEach<T, R>(
+    fn: (item: T) => R,
+    items: Iterable<T>,
+  ): Future<Awaited<R>>[] {
+    if (
+      items === null ||
+      typeof items !== "object" && typeof items !== "string" ||
+      typeof (items as Iterable<T>)[Symbol.iterator] !== "function"
+    ) {
+      throw new TypeError(
+        `Cannot map: items must be iterable, received ${describeValue(items)}`,
+      );
+    }
     const futures: Future<Awaited<R>>[] = [];
     for (const item of items) futures.push(this.submit(fn, item));
-    return unboxed(resultsAsync(futures, deadline, signal));
+    return futures;
   }
 
   /** Marks the executor shut down; cancels the queued tasks if asked. */

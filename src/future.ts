@@ -205,6 +205,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return run(doneSteps(this.#ref, deadlineOf(t), newStep()));
   }
 
+  /**
+   * After a wait: throws TimeoutError if the future is not done, else runs
+   * this thread's callbacks, and throws CancelledError if it was cancelled.
+   */
+  #checkDone(): void {
+    const state = this.#state();
+    if (state !== FUTURE_CANCELLED && state !== FUTURE_FINISHED) {
+      throw new TimeoutError();
+    }
+    this.#observed();
+    if (state === FUTURE_CANCELLED) throw new CancelledError();
+  }
+
   /** The outcome, decoded once in this thread. */
   #read(): { value: unknown; failed: boolean } {
     const { message, failed } = outcomeOf(this.#ref);
@@ -231,13 +244,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * has not loaded (`await` the future instead: it imports it).
    */
   result(timeout?: number): T {
-    const done = this.#waitDone(timeout);
-    const state = this.#state();
-    if (!done || (state !== FUTURE_CANCELLED && state !== FUTURE_FINISHED)) {
-      throw new TimeoutError();
-    }
-    this.#observed();
-    if (state === FUTURE_CANCELLED) throw new CancelledError();
+    this.#waitDone(timeout);
+    this.#checkDone();
     const { value, failed } = this.#read();
     if (failed) throw value;
     return value as T;
@@ -264,12 +272,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (!isDone(this.#state()) && t > 0) {
       await runAsync(doneSteps(this.#ref, deadlineOf(t), newStep()), signal);
     }
-    const state = this.#state();
-    if (state !== FUTURE_CANCELLED && state !== FUTURE_FINISHED) {
-      throw new TimeoutError();
-    }
-    this.#observed();
-    if (state === FUTURE_CANCELLED) throw new CancelledError();
+    this.#checkDone();
     const { value, failed } = await this.#readAsync();
     if (failed) throw value;
     return value as T;
@@ -285,13 +288,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {TimeoutError} Not done within `timeout`.
    */
   exception(timeout?: number): unknown {
-    const done = this.#waitDone(timeout);
-    const state = this.#state();
-    if (!done || (state !== FUTURE_CANCELLED && state !== FUTURE_FINISHED)) {
-      throw new TimeoutError();
-    }
-    this.#observed();
-    if (state === FUTURE_CANCELLED) throw new CancelledError();
+    this.#waitDone(timeout);
+    this.#checkDone();
     const { message, failed } = outcomeOf(this.#ref);
     if (!failed) return undefined;
     this.#outcome ??= { value: loadMessage(message, false) };

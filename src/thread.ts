@@ -17,7 +17,16 @@ import {
   lenientTimeout,
   TIMEOUT_MAX,
 } from "./_validate.ts";
-import { sleepMs, waitWord, waitWordAsync } from "./_wait.ts";
+import {
+  newStep,
+  type Protocol,
+  run,
+  runAsync,
+  sleepMs,
+  type Step,
+  waitStep,
+  waitWord,
+} from "./_wait.ts";
 import {
   ALIVE,
   NAME_BYTES,
@@ -345,6 +354,11 @@ export class Thread<A extends unknown[] = unknown[]> {
   join(timeout?: number): boolean {
     const deadline = deadlineOf(lenientTimeout(timeout));
     this.#checkJoin();
+    return run(this.#joinSteps(deadline, newStep()));
+  }
+
+  /** Sleeps until the thread ends or `deadline`; whether it ended. */
+  *#joinSteps(deadline: number, step: Step): Protocol<boolean> {
     const words = runtime().registry.words;
     const at = slotWord(this.#slot, S_STATE);
     const alive = slotState(this.#gen, ALIVE);
@@ -352,7 +366,8 @@ export class Thread<A extends unknown[] = unknown[]> {
     const since = observing() ? clock() : 0;
     try {
       while (Atomics.load(words, at) === alive) {
-        if (!waitWord(words, at, alive, deadline)) return false;
+        if (performance.now() >= deadline) return false;
+        yield waitStep(step, words, at, alive, deadline);
       }
       return true;
     } finally {
@@ -377,20 +392,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     const signal = checkSignal(checkOptions(options)?.signal);
     signal?.throwIfAborted();
     this.#checkJoin();
-    const words = runtime().registry.words;
-    const at = slotWord(this.#slot, S_STATE);
-    const alive = slotState(this.#gen, ALIVE);
-    if (Atomics.load(words, at) !== alive) return true;
-    const since = observing() ? clock() : 0;
-    try {
-      while (Atomics.load(words, at) === alive) {
-        if (performance.now() >= deadline) return false;
-        await waitWordAsync(words, at, alive, deadline, signal);
-      }
-      return true;
-    } finally {
-      if (since !== 0) traceWait(this.#ident ?? 0, WAIT_JOIN, since);
-    }
+    return await runAsync(this.#joinSteps(deadline, newStep()), signal);
   }
 
   /**
