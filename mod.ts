@@ -57,6 +57,12 @@ export { Barrier, type BarrierOptions } from "./src/barrier.ts";
 export { Timer } from "./src/timer.ts";
 export { ThreadLocal } from "./src/local.ts";
 export { SharedValue, type SharedValueOptions } from "./src/shared_value.ts";
+export { SharedList, type SharedListOptions } from "./src/shared_list.ts";
+export {
+  type SharedKey,
+  SharedMap,
+  type SharedMapOptions,
+} from "./src/shared_map.ts";
 export {
   BrokenBarrierError,
   DeadlockError,

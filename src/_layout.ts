@@ -42,6 +42,8 @@ export const H_TRACE = 25; // ref of the trace buffer, 0: none
 export const H_TRACE_EPOCH = 26; // float64 at words 26-27: when the trace began (epoch ms)
 export const H_NAMES = 28; // ref of the names table of primitives, 0: none yet
 export const H_NAMES_LOCK = 29; // its mutex
+export const H_MODULES = 30; // ref of the registry of module-level primitives (MR_*), 0: none yet
+export const H_MODULES_LOCK = 31; // held while that registry is created
 export const H_CLASS_LOCKS = 32; // a spin lock per size class
 export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
 export const HEADER_WORDS = 128;
@@ -160,6 +162,7 @@ export const BLOCK_HEADER_WORDS = 2;
 export const B_INFO = -2; // size class | kind << 8 | FREE_BIT
 export const B_REFS = -1; // references to a primitive's block, across threads
 export const FREE_BIT = 1 << 30;
+export const MODULE_LEVEL_BIT = 1 << 29; // set on a primitive in the registry of module-level ones
 export const MIN_CLASS_BYTES = 16;
 export const CLASSES = 27; // 16 B .. 1 GiB
 
@@ -179,7 +182,9 @@ export const K_LIFO_QUEUE = 11;
 export const K_PRIORITY_QUEUE = 12;
 export const K_FUTURE = 13;
 export const K_EXECUTOR = 14;
-export const KINDS = 16;
+export const K_SHARED_LIST = 15;
+export const K_SHARED_MAP = 16;
+export const KINDS = 32;
 
 // Lock: one futex word (0 unlocked, 1 locked, 2 locked and contended), then,
 // written only while observed (_observe.ts), its holder's slot + 1 and the
@@ -246,14 +251,65 @@ export const BARRIER_ACTION = 4;
 export const BARRIER_TIMEOUT = 6; // a float64 at words 6-7: Infinity for none
 export const BARRIER_WORDS = 8;
 
-// SharedValue: a mutex word, its owner's ident, the byte length, the
-// capacity, the ref of the block holding the encoded value.
-export const VALUE_LOCK = 0;
-export const VALUE_OWNER = 1;
+// SharedValue: its mutex (MUTEX_WORDS), the byte length, the capacity, the
+// ref of the block holding the encoded value.
+export const VALUE_MUTEX = 0;
 export const VALUE_LENGTH = 2;
 export const VALUE_CAPACITY = 3;
 export const VALUE_DATA = 4;
 export const VALUE_WORDS = 5;
+
+// A mutex of a shared container (see _mutex.ts): a lock word, then the ident
+// of the thread holding it (0: none).
+export const MUTEX_LOCK = 0;
+export const MUTEX_OWNER = 1;
+export const MUTEX_WORDS = 2;
+
+// A hash table (see _hash_table.ts), TABLE_WORDS words of its owner's block:
+// a power-of-two array of bucket heads, and its entries linked in insertion
+// order.
+export const TABLE_BUCKETS = 0; // ref of the bucket array, 0: none yet
+export const TABLE_MASK = 1; // buckets - 1
+export const TABLE_SIZE = 2; // entries
+export const TABLE_FIRST = 3; // ref of the oldest entry, 0: none
+export const TABLE_LAST = 4; // ref of the newest entry, 0: none
+export const TABLE_WORDS = 5;
+// An entry: a block of its own, its key's bytes after these words.
+export const E_CHAIN = 0; // next entry in its bucket, 0: none
+export const E_HASH = 1;
+export const E_BEFORE = 2; // the entry inserted before it, 0: none
+export const E_AFTER = 3; // the entry inserted after it, 0: none
+export const E_VALUE = 4; // what the owner stores (a record's ref...)
+export const E_KEY_LENGTH = 5; // bytes
+export const E_HEADER_WORDS = 6;
+
+// SharedList: its mutex, the bytes its items take encoded and their bound,
+// then the refs of its items' records, a ring (INDEX_WORDS).
+export const LIST_MUTEX = 0;
+export const LIST_BYTES = 2;
+export const LIST_MAX_BYTES = 3;
+export const LIST_ITEMS = 4;
+export const LIST_WORDS = 8;
+
+// SharedMap: its mutex, the bytes its keys and values take encoded and their
+// bound, then its table (TABLE_WORDS), each entry's value the ref of the
+// record of its encoded value.
+export const MAP_MUTEX = 0;
+export const MAP_BYTES = 2;
+export const MAP_MAX_BYTES = 3;
+export const MAP_TABLE = 4;
+export const MAP_WORDS = 9;
+
+// The registry of module-level primitives (see _module_level.ts): a mutex, a
+// word bumped when a claimed entry is settled, the table of sites (entry
+// value: the primitive's ref, or MR_CLAIMED while its first thread builds
+// it) and the table from a primitive's ref to its site's entry.
+export const MR_LOCK = 0;
+export const MR_BELL = 1;
+export const MR_SITES = 2;
+export const MR_REFS = MR_SITES + TABLE_WORDS;
+export const MR_WORDS = MR_REFS + TABLE_WORDS;
+export const MR_CLAIMED = -1;
 
 // Queue: its lock, its state, its waits (eventcounts, below), then where its
 // items are (see _queue_store.ts).

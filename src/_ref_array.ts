@@ -18,15 +18,17 @@ export function count(w: Int32Array, at: number): number {
 }
 
 /**
- * Makes room for one more ref, doubling the storage when full; the `head`
- * oldest refs of a ring are moved so that they stay in order.
+ * Makes room for `more` refs (default one), doubling the storage until they
+ * fit; the `head` oldest refs of a ring are moved so that they stay in order.
  *
  * @throws {RangeError} When the heap cannot grow (nothing changed then).
  */
-export function reserve(w: Int32Array, at: number): void {
+export function reserve(w: Int32Array, at: number, more = 1): void {
   const capacityNow = w[at + INDEX_CAPACITY];
-  if (w[at + INDEX_COUNT] < capacityNow) return;
-  const next = capacityNow === 0 ? FIRST_CAPACITY : capacityNow * 2;
+  const needed = w[at + INDEX_COUNT] + more;
+  if (needed <= capacityNow) return;
+  let next = capacityNow === 0 ? FIRST_CAPACITY : capacityNow * 2;
+  while (next < needed) next *= 2;
   const ref = alloc(next * 4, K_RAW);
   const old = w[at + INDEX_REF];
   if (old !== 0) {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { ThreadError } from "./errors.ts";
 import { checkInteger, checkOptions, describeValue } from "./_validate.ts";
 import {
   K_RAW,
@@ -12,16 +11,14 @@ import {
   VALUE_CAPACITY,
   VALUE_DATA,
   VALUE_LENGTH,
-  VALUE_LOCK,
-  VALUE_OWNER,
+  VALUE_MUTEX,
   VALUE_WORDS,
 } from "./_layout.ts";
 import { adoption, create, defineKind, track } from "./_handles.ts";
 import { alloc, bytesAt, capacity, free, heap, wordsAt } from "./_heap.ts";
 import { callerModules } from "./_locate.ts";
 import { decode, discard, encode } from "./_codec.ts";
-import { lockWord, unlockWord } from "./_wait.ts";
-import { _ownIdent } from "./lock.ts";
+import { enter, leave } from "./_mutex.ts";
 
 /** Options of {@linkcode SharedValue}. */
 export interface SharedValueOptions {
@@ -78,7 +75,7 @@ export class SharedValue<T> {
    * not a positive integer.
    */
   constructor(initial: T, options?: SharedValueOptions) {
-    let ref = adoption();
+    let ref = adoption(K_SHARED_VALUE);
     if (ref === 0) {
       const maxBytes = checkInteger(
         checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
@@ -113,19 +110,11 @@ export class SharedValue<T> {
   }
 
   #lock(): void {
-    const w = this.#w;
-    if (Atomics.load(w, VALUE_OWNER) === _ownIdent()) {
-      throw new ThreadError(
-        "SharedValue is already locked by this thread (a get, set or update inside update()?)",
-      );
-    }
-    lockWord(w, VALUE_LOCK, Infinity);
-    Atomics.store(w, VALUE_OWNER, _ownIdent());
+    enter(this.#w, VALUE_MUTEX, "SharedValue");
   }
 
   #unlock(): void {
-    Atomics.store(this.#w, VALUE_OWNER, 0);
-    unlockWord(this.#w, VALUE_LOCK);
+    leave(this.#w, VALUE_MUTEX);
   }
 
   #read(): T {

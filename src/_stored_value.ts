@@ -1,0 +1,70 @@
+// A value stored in a shared container (a SharedList item, a SharedMap
+// value): a record (see _record_store.ts) holding its encoded copy, whose
+// references keep the primitives in it alive while it is stored.
+import {
+  decode,
+  discard,
+  encodeRaw,
+  missingClass,
+  notLoaded,
+} from "./_codec.ts";
+import { callerModules } from "./_locate.ts";
+import {
+  freeRecord,
+  recordSize,
+  recordStart,
+  writeRecord,
+} from "./_record_store.ts";
+
+/**
+ * Encodes a copy of `value` into a record of its own; returns its ref.
+ *
+ * @throws {TypeError} When it cannot cross threads, or holds shared memory.
+ */
+export function storeValue(value: unknown, what: string): number {
+  const { buffer, length, sabs } = encodeRaw(value, "value", callerModules);
+  if (sabs.length > 0) {
+    discard(buffer.subarray(0, length));
+    throw new TypeError(
+      `Cannot store a SharedArrayBuffer or a view over one in a ${what}: ` +
+        "pass shared memory to threads directly",
+    );
+  }
+  return writeRecord(buffer, length, 0);
+}
+
+/** The bytes a stored value takes, encoded (what `maxBytes` bounds). */
+export function storedSize(ref: number): number {
+  return recordSize(ref);
+}
+
+/** A copy of a stored value; it stays stored. */
+export function readValue(ref: number): unknown {
+  return decode(recordStart(ref), undefined, false);
+}
+
+/**
+ * Checks that a stored value can be rebuilt in this thread, before it is
+ * taken out of its container.
+ *
+ * @throws {TypeError} When it holds an instance of a class not loaded here.
+ */
+export function checkReadable(ref: number): void {
+  const missing = missingClass(recordStart(ref));
+  if (missing !== undefined) throw new TypeError(notLoaded(missing));
+}
+
+/** Takes a stored value out: returns it and frees its record. */
+export function takeValue(ref: number): unknown {
+  try {
+    return decode(recordStart(ref));
+  } finally {
+    freeRecord(ref);
+  }
+}
+
+/** Drops a stored value that will not be read. */
+export function dropValue(ref: number): void {
+  discard(recordStart(ref));
+  freeRecord(ref);
+}
