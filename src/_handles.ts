@@ -18,6 +18,13 @@ import {
   unretain,
 } from "./_heap.ts";
 import { KINDS } from "./_layout.ts";
+import {
+  created,
+  forget,
+  isModuleLevel,
+  moduleLevelRef,
+  settle,
+} from "./_module_level.ts";
 
 // deno-lint-ignore no-explicit-any
 type Constructor = abstract new (...args: any[]) => object;
@@ -73,11 +80,14 @@ export function defineKind<T extends object>(
 }
 
 /**
- * For a primitive's constructor: the ref of the block it is being rebuilt
- * over, or 0 when it is a new primitive. Call it first, once.
+ * For a primitive's constructor: the ref of the block of `kind` it is being
+ * rebuilt over (a handle from another thread, or a module-level primitive
+ * another thread made: see _module_level.ts), or 0 when it is a new
+ * primitive. Call it first, once.
  */
-export function adoption(): number {
+export function adoption(kind: number): number {
   const ref = adopting;
+  if (ref === 0) return moduleLevelRef(kind);
   adopting = 0;
   return ref;
 }
@@ -101,12 +111,13 @@ export function setObserver(o: Observer): void {
 export function create(kind: number, bytes: number): number {
   const ref = alloc(bytes, kind);
   if (observer?.active()) observer.created(ref, kind);
+  created(ref, kind);
   return ref;
 }
 
 /** Makes `handle` hold a reference on `ref` for as long as it lives. */
 export function track(handle: object, ref: number): void {
-  retain(ref);
+  if (!settle(ref)) retain(ref);
   let slot = vacant.pop();
   if (slot === undefined) {
     if (used === held.length) {
@@ -167,6 +178,7 @@ export { retain };
 /** Drops one reference; the last one destroys and frees the block. */
 export function release(ref: number): void {
   if (!unretain(ref)) return;
+  if (isModuleLevel(ref)) forget(ref);
   kinds[kindOf(ref)]?.destroy?.(ref);
   observer?.destroyed(ref);
   free(ref);

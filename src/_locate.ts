@@ -4,6 +4,7 @@
 // it may be exported from. The receiving thread imports those modules (their
 // top level runs there, as in Python) and picks the export with that source.
 import { freeNames, SAFE_GLOBALS } from "./_free_names.ts";
+import { closeWindow, openWindow } from "./_module_level.ts";
 
 /** Where a function or class can be found again. */
 export interface CodeRef {
@@ -235,6 +236,7 @@ export function notFound(ref: CodeRef): string {
 async function tryImport(
   url: string,
 ): Promise<Record<string, unknown> | undefined> {
+  openWindow();
   try {
     const ns = await import(url);
     namespaces.set(url, ns);
@@ -250,6 +252,8 @@ async function tryImport(
       );
     }
     return undefined;
+  } finally {
+    closeWindow();
   }
 }
 

@@ -119,7 +119,7 @@ export class Barrier {
    * `TIMEOUT_MAX`.
    */
   constructor(parties: number, options?: BarrierOptions) {
-    let ref = adoption();
+    let ref = adoption(K_BARRIER);
     if (ref !== 0) {
       const w = wordsAt(ref, BARRIER_WORDS);
       this.#cond = adopt(K_CONDITION, w[BARRIER_COND]) as Condition;

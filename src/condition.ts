@@ -114,7 +114,7 @@ export class Condition {
    * @throws {TypeError} If `lock` is neither a Lock nor an RLock.
    */
   constructor(lock?: Lock | RLock) {
-    let ref = adoption();
+    let ref = adoption(K_CONDITION);
     if (ref !== 0) {
       const w = wordsAt(ref, COND_WORDS);
       this.#lock = adopt(w[COND_LOCK_KIND], w[COND_LOCK_REF]) as Lock | RLock;

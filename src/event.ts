@@ -38,7 +38,7 @@ export class Event {
 
   /** Creates an event whose flag is clear. */
   constructor() {
-    this.#ref = adoption() || create(K_EVENT, EVENT_WORDS * 4);
+    this.#ref = adoption(K_EVENT) || create(K_EVENT, EVENT_WORDS * 4);
     this.#w = wordsAt(this.#ref, EVENT_WORDS);
     track(this, this.#ref);
   }

@@ -207,7 +207,7 @@ export class ThreadPoolExecutor {
    * @throws {RangeError} `maxWorkers` is not a positive integer.
    */
   constructor(options?: ThreadPoolExecutorOptions) {
-    const adopted = adoption();
+    const adopted = adoption(K_EXECUTOR);
     if (adopted !== 0) {
       this.#ref = adopted;
       this.#w = wordsAt(adopted, X_WORDS);

@@ -127,7 +127,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** Creates a pending future. */
   constructor() {
-    this.#ref = adoption() || create(K_FUTURE, F_WORDS * 4);
+    this.#ref = adoption(K_FUTURE) || create(K_FUTURE, F_WORDS * 4);
     track(this, this.#ref);
   }
 

@@ -117,7 +117,7 @@ export class Lock {
 
   /** Creates an unlocked lock. */
   constructor() {
-    this.#ref = adoption() || create(K_LOCK, LOCK_WORDS * 4);
+    this.#ref = adoption(K_LOCK) || create(K_LOCK, LOCK_WORDS * 4);
     this.#w = wordsAt(this.#ref, LOCK_WORDS);
     track(this, this.#ref);
   }
@@ -314,7 +314,7 @@ export class RLock {
 
   /** Creates an unlocked re-entrant lock. */
   constructor() {
-    this.#ref = adoption() || create(K_RLOCK, RLOCK_WORDS * 4);
+    this.#ref = adoption(K_RLOCK) || create(K_RLOCK, RLOCK_WORDS * 4);
     this.#w = wordsAt(this.#ref, RLOCK_WORDS);
     track(this, this.#ref);
   }

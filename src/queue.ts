@@ -319,7 +319,14 @@ export class Queue<T = unknown> {
    * @throws {RangeError} A non-integer `maxsize` or a bad `maxBytes`.
    */
   constructor(maxsize = 0, options?: QueueOptions) {
-    let ref = adoption();
+    const order = orderOf(new.target);
+    let ref = adoption(
+      order === LIFO
+        ? K_LIFO_QUEUE
+        : order === PRIORITY
+        ? K_PRIORITY_QUEUE
+        : K_QUEUE,
+    );
     if (ref !== 0) {
       const block = heap().i32[ref + Q_COMPARE];
       if (block !== 0) this.#compareRef = loadCompare(block);
@@ -330,7 +337,6 @@ export class Queue<T = unknown> {
       if (maxBytes !== undefined) {
         checkInteger(maxBytes, "maxBytes", 1, 0x7fffffff);
       }
-      const order = orderOf(new.target);
       const compare = (options as PriorityQueueOptions<T> | undefined)
         ?.compare;
       if (order === PRIORITY && compare !== undefined) {
@@ -974,7 +980,7 @@ export class SimpleQueue<T = unknown> {
    * @throws {RangeError} A bad `maxBytes`.
    */
   constructor(options?: QueueOptions) {
-    let ref = adoption();
+    let ref = adoption(K_SIMPLE_QUEUE);
     if (ref !== 0) {
       this.#queue = adopt(K_QUEUE, heap().i32[ref + SIMPLE_QUEUE]) as Queue<T>;
     } else {

@@ -178,11 +178,14 @@ export class Semaphore {
    * `Number.MAX_SAFE_INTEGER`.
    */
   constructor(value = 1) {
-    let ref = adoption();
+    const kind = new.target === BoundedSemaphore
+      ? K_BOUNDED_SEMAPHORE
+      : K_SEMAPHORE;
+    let ref = adoption(kind);
     if (ref === 0) {
       checkInteger(value, "value", 0, MAX);
       ref = create(
-        new.target === BoundedSemaphore ? K_BOUNDED_SEMAPHORE : K_SEMAPHORE,
+        kind,
         SEM_WORDS * 4,
       );
       const w = wordsAt(ref, SEM_WORDS);
