@@ -50,7 +50,34 @@ function text(value: string): void {
   }
 }
 
-function put(key: unknown, depth: number, what: string): void {
+/**
+ * A copy of `key` that runs no code when read: an array's elements are read
+ * once, here, before any byte is written (a getter may encode a key too).
+ */
+function plain(key: unknown, depth: number, what: string): unknown {
+  switch (typeof key) {
+    case "string":
+    case "number":
+    case "bigint":
+    case "boolean":
+      return key;
+  }
+  if (key === null) return key;
+  if (Array.isArray(key) && depth < MAX_DEPTH) {
+    const out: unknown[] = [];
+    for (let i = 0; i < key.length; i++) {
+      out.push(plain(key[i], depth + 1, what));
+    }
+    return out;
+  }
+  throw new TypeError(
+    `Cannot use ${
+      Array.isArray(key) ? "an array nested this deep" : describeValue(key)
+    } as a ${what} key: keys are strings, numbers, bigints, booleans, null, or arrays of them`,
+  );
+}
+
+function put(key: unknown): void {
   room(1);
   switch (typeof key) {
     case "string":
@@ -76,17 +103,10 @@ function put(key: unknown, depth: number, what: string): void {
     buffer[length++] = T_NULL;
     return;
   }
-  if (Array.isArray(key) && depth < MAX_DEPTH) {
-    buffer[length++] = T_ARRAY;
-    u32(key.length);
-    for (let i = 0; i < key.length; i++) put(key[i], depth + 1, what);
-    return;
-  }
-  throw new TypeError(
-    `Cannot use ${
-      Array.isArray(key) ? "an array nested this deep" : describeValue(key)
-    } as a ${what} key: keys are strings, numbers, bigints, booleans, null, or arrays of them`,
-  );
+  const items = key as unknown[];
+  buffer[length++] = T_ARRAY;
+  u32(items.length);
+  for (let i = 0; i < items.length; i++) put(items[i]);
 }
 
 /**
@@ -96,8 +116,12 @@ function put(key: unknown, depth: number, what: string): void {
  * @throws {TypeError} When it is not a {@linkcode SharedKey}.
  */
 export function encodeKey(key: unknown, what: string): number {
+  const type = typeof key;
+  const value = type === "string" || type === "number" || key === null
+    ? key
+    : plain(key, 0, what);
   length = 0;
-  put(key, 0, what);
+  put(value);
   return length;
 }
 

@@ -309,6 +309,41 @@ test("SharedMap: a key of another type is a TypeError in every method, and chang
   }
 });
 
+test("SharedMap: an array key whose element getter uses another SharedMap is still that key (or refused), never a corrupt entry", () => {
+  const other = new SharedMap<string, number>([["zz", 1]]);
+  const key: number[] = [1, 0];
+  Object.defineProperty(key, 1, {
+    get() {
+      other.get("zz");
+      return 2;
+    },
+    enumerable: true,
+  });
+  const map = new SharedMap<SharedKey, number>();
+  let refused = false;
+  try {
+    map.set(key, 5);
+  } catch (error) {
+    assert.ok(error instanceof TypeError, `got ${error}`);
+    refused = true;
+  }
+  if (refused) {
+    assert.equal(map.size, 0);
+  } else {
+    assert.deepEqual([...map.keys()], [[1, 2]], "the key it holds");
+    assert.equal(map.get([1, 2]), 5, "found by a plain [1, 2]");
+  }
+  for (const k of map.keys()) {
+    assert.equal(map.has(k), true, `its own key ${JSON.stringify(k)}`);
+  }
+  const found = new SharedMap<SharedKey, number>([[[1, 2], 7]]);
+  try {
+    assert.equal(found.get(key), 7, "get() with such a key");
+  } catch (error) {
+    assert.ok(error instanceof TypeError, `got ${error}`);
+  }
+});
+
 // --- values -------------------------------------------------------------
 
 test("SharedMap: stores copies, and every read returns a fresh copy", () => {
