@@ -113,26 +113,30 @@ function siteOf(): string | undefined {
     E.stackTraceLimit = limit;
   }
   if (!Array.isArray(frames) || frames.length >= MAX_FRAMES) return undefined;
-  let i = 0;
-  // adoption() and this library's constructors (a subclass calls super()).
-  while (i < frames.length && isLib(frames[i])) {
-    if (i > 0 && !frames[i].isConstructor()) return undefined;
-    i++;
+  // Each thing a call site tells costs microseconds (Deno maps positions to
+  // sources): the shape first, by names, then files and positions.
+  const last = frames.length - 1;
+  const bottom = frames[last].getFunctionName();
+  if ((bottom !== null && bottom !== "") || frames[last].isConstructor()) {
+    return undefined;
   }
+  for (let i = 1; i < last; i++) {
+    const name = frames[i].getFunctionName();
+    if (
+      !frames[i].isConstructor() && name !== "<instance_members_initializer>" &&
+      name !== "<static_initializer>"
+    ) return undefined;
+  }
+  // adoption(), then this library's constructors (a subclass calls super()).
+  let i = 1;
+  while (i < last && isLib(frames[i])) i++;
   let site = "";
-  for (; i < frames.length; i++) {
+  for (; i <= last; i++) {
     const f = frames[i];
     if (isLib(f)) return undefined;
     site += `${f.getFileName()}:${f.getLineNumber()}:${f.getColumnNumber()} `;
-    const name = f.getFunctionName();
-    if (
-      f.isConstructor() || name === "<instance_members_initializer>" ||
-      name === "<static_initializer>"
-    ) continue;
-    const body = name === null || name === "";
-    return body && i === frames.length - 1 ? site : undefined;
   }
-  return undefined;
+  return site;
 }
 
 function isLib(frame: CallSite): boolean {
