@@ -50,6 +50,7 @@ import {
   tableAdd,
   tableFind,
   tableRemove,
+  tableSize,
 } from "./_hash_table.ts";
 import { lockWord, unlockWord, waitWord } from "./_wait.ts";
 import { release } from "./_handles.ts";
@@ -354,4 +355,11 @@ export function forget(ref: number): void {
   } finally {
     unlockWord(r, MR_LOCK);
   }
+}
+
+/** How many construction sites the registry holds now (for tests). */
+export function registeredSites(): number {
+  return Atomics.load(heap().i32, H_MODULES) === 0
+    ? 0
+    : tableSize(registry(), MR_SITES);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Thread } from "../mod.ts";
+import { Barrier, Thread } from "../mod.ts";
 import { cells, test } from "./_helpers.ts";
 import {
   countUnderLock,
@@ -8,6 +8,8 @@ import {
   reportRefs,
   useLocal,
 } from "./_module_level_fixtures.ts";
+import { reportLate } from "./_module_level_loader.ts";
+import { guard, Recorder, seen } from "./_module_level_thread.ts";
 import { shareOf } from "../src/_handles.ts";
 
 function refsIn(out: Int32Array): number[] {
@@ -74,4 +76,71 @@ test(
     useLocal(again, 3);
     assert.deepEqual([...again], [1, 3]);
   },
+);
+
+test(
+  "a module first loaded by threads, two at once, makes one Lock for both",
+  () => {
+    const out = cells(2);
+    const all = new Barrier(2);
+    const threads = [0, 1].map((i) =>
+      new Thread({ target: reportLate, args: [out, i, all] })
+    );
+    for (const t of threads) t.start();
+    for (const t of threads) assert.equal(t.join(60_000), true);
+    assert.notEqual(out[0], 0);
+    assert.equal(out[0], out[1]);
+  },
+  90_000,
+);
+
+test(
+  "a Thread subclass's run() uses its module's module-level primitives",
+  () => {
+    const threads = [new Recorder(), new Recorder()];
+    for (const t of threads) t.start();
+    for (const t of threads) assert.equal(t.join(30_000), true);
+    const ref = shareOf(guard)!.ref;
+    assert.deepEqual(seen.toArray(), [ref, ref]);
+  },
+  60_000,
+);
+
+async function program(mode: string): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL("./_module_level_program.ts", import.meta.url).href,
+      mode,
+    ],
+  }).output();
+  const text = new TextDecoder().decode(stdout).trim();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  return text;
+}
+
+test(
+  "primitives a top-level loop makes and drops leave the registry when collected",
+  async () => {
+    assert.equal(await program("weak"), "made 500 left 0");
+  },
+  60_000,
+);
+
+test(
+  "primitives made inside a function, even before the first thread starts, are not registered",
+  async () => {
+    assert.equal(await program("function"), "registered 0");
+  },
+  60_000,
+);
+
+test(
+  "a primitive made in the import.meta.main block reaches a thread by its arguments; the thread loads the module without running the block",
+  async () => {
+    assert.equal(await program("main"), "set true loads 2");
+  },
+  60_000,
 );
