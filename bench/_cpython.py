@@ -26,6 +26,70 @@ def lock_with(n):
     return seconds
 
 
+def lock_construct(n):
+    last = None
+    begin = perf()
+    for _ in range(n):
+        last = threading.Lock()
+    seconds = perf() - begin
+    assert not last.locked()
+    return seconds
+
+
+def dict_set_get(n):
+    d = {}
+    keys = [f"user:{i}" for i in range(100)]
+    begin = perf()
+    for i in range(n):
+        d[keys[i % 100]] = i
+    set_seconds = perf() - begin
+    total = 0
+    begin = perf()
+    for i in range(n):
+        total += d.get(keys[i % 100])
+    get_seconds = perf() - begin
+    assert len(d) == 100 and total > 0
+    return set_seconds, get_seconds
+
+
+def list_push_pop(n):
+    items = [1, 2, 3]
+    total = 0
+    begin = perf()
+    for i in range(n):
+        items.append(i)
+        total += items.pop()
+    seconds = perf() - begin
+    assert total == n * (n - 1) // 2 and len(items) == 3
+    return seconds
+
+
+def dict_updates(threads, n):
+    """A dict shared by threads, each update under one Lock (Python's way)."""
+    d = {}
+    lock = threading.Lock()
+    go = threading.Event()
+    keys = [f"key{i}" for i in range(8)]
+
+    def work():
+        go.wait()
+        for i in range(n):
+            with lock:
+                key = keys[i & 7]
+                d[key] = d.get(key, 0) + 1
+
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    begin = perf()
+    go.set()
+    for t in ts:
+        t.join()
+    seconds = perf() - begin
+    assert sum(d.values()) == threads * n
+    return seconds
+
+
 def lock_uncontended(n):
     lock = threading.Lock()
     begin = perf()
@@ -422,7 +486,13 @@ def main():
         "pipe_int_64": 200_000 / pipeline(1, 1, 64, 200_000, False),
         "pipe_obj_64": 200_000 / pipeline(1, 1, 64, 200_000, True),
         "pipe_4x4_64": 200_000 / pipeline(4, 4, 64, 200_000, False),
+        "lock_construct_ns": lock_construct(200_000) / 200_000 * 1e9,
+        "list_push_pop_ns": list_push_pop(200_000) / 400_000 * 1e9,
+        "map_updates_4": 100_000 / dict_updates(4, 25_000),
     }
+    set_seconds, get_seconds = dict_set_get(200_000)
+    out["map_set_ns"] = set_seconds / 200_000 * 1e9
+    out["map_get_ns"] = get_seconds / 200_000 * 1e9
     print(json.dumps(out))
 
 

@@ -8,6 +8,7 @@ import {
   executorMap,
   executorPrimes,
   executorRoundTrip,
+  lockConstruct,
   lockHoldCallback,
   lockHoldUsing,
   lockUncontended,
@@ -18,6 +19,9 @@ import {
   rlockUncontended,
   semaphore,
   server,
+  sharedListPushPop,
+  sharedMapSetGet,
+  sharedMapUpdates,
   startJoin,
   startJoinShared,
   timerLateness,
@@ -99,6 +103,11 @@ if (import.meta.main && Deno.args[0] === "memory") {
   const one = executorPrimes(1, 2_000_000, 32);
   const two = executorPrimes(2, 2_000_000, 32);
   console.log(JSON.stringify({ ...out, executor_primes_speedup: one / two }));
+} else if (import.meta.main && Deno.args[0] === "construct-first") {
+  // Before the main thread's first start() (see _module_level.ts).
+  console.log(JSON.stringify({
+    lock_construct_first_ns: lockConstruct(5_000) / 5_000 * 1e9,
+  }));
 } else if (import.meta.main && Deno.args[0] === "bare") {
   console.log(JSON.stringify({ bare_worker_kib: bareWorkerKib(100) }));
   Deno.exit(0);
@@ -137,7 +146,14 @@ if (import.meta.main && Deno.args[0] === "memory") {
     pipe_int_64: 200_000 / pipeline(1, 1, 64, 200_000, false),
     pipe_obj_64: 200_000 / pipeline(1, 1, 64, 200_000, true),
     pipe_4x4_64: 200_000 / pipeline(4, 4, 64, 200_000, false),
+    lock_construct_ns: lockConstruct(200_000) / 200_000 * 1e9,
+    list_push_pop_ns: sharedListPushPop(200_000) / 400_000 * 1e9,
+    map_updates_4: 100_000 / sharedMapUpdates(4, 25_000),
   };
+  sharedMapSetGet(20_000);
+  const map = sharedMapSetGet(200_000);
+  out.map_set_ns = map.set / 200_000 * 1e9;
+  out.map_get_ns = map.get / 200_000 * 1e9;
   // Without parked workers: every start creates one (main does, also for a
   // thread started by a thread, while main waits in join()).
   setThreadPoolSize(0);

@@ -6,6 +6,7 @@ import {
   type Queue,
   type Semaphore,
   setThreadPoolSize,
+  type SharedMap,
   Thread,
   Timer,
 } from "../mod.ts";
@@ -24,6 +25,22 @@ export function incrementMany(
     lock.release();
   }
 }
+
+/** Waits for `go`, then adds 1 under `n` keys in turn (of 8) of `map`. */
+export function updateMany(
+  map: SharedMap<string, number>,
+  n: number,
+  go: Event,
+): void {
+  go.wait();
+  for (let i = 0; i < n; i++) map.update(KEYS[i & 7], (v) => (v ?? 0) + 1);
+}
+
+/** The keys updateMany() updates. */
+export const KEYS: readonly string[] = Array.from(
+  { length: 8 },
+  (_, i) => `key${i}`,
+);
 
 /** Waits for `go`, then acquires and releases `sem` `n` times. */
 export function semaphoreMany(sem: Semaphore, n: number, go: Event): void {

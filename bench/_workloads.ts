@@ -7,6 +7,8 @@ import {
   Queue,
   RLock,
   Semaphore,
+  SharedList,
+  SharedMap,
   Thread,
   ThreadPoolExecutor,
 } from "../mod.ts";
@@ -16,6 +18,7 @@ import {
   countPrimes,
   eventPartner,
   incrementMany,
+  KEYS,
   noop,
   producer,
   rearm,
@@ -24,6 +27,7 @@ import {
   square,
   startChildren,
   takeShared,
+  updateMany,
 } from "./_targets.ts";
 
 /** Increments a counter under one Lock from `threads` threads; returns seconds. */
@@ -170,7 +174,6 @@ export function timerLateness(n: number, interval: number): number {
   return inThread(rearm, [n, interval]);
 }
 
-/** `n` uncontended Lock acquire+release pairs; seconds. */
 /** `n` blocks of `using _ = lock.hold()` around an increment; seconds. */
 export function lockHoldUsing(n: number): number {
   const lock = new Lock();
@@ -196,6 +199,7 @@ export function lockHoldCallback(n: number): number {
   return seconds;
 }
 
+/** `n` uncontended Lock acquire+release pairs; seconds. */
 export function lockUncontended(n: number): number {
   const lock = new Lock();
   const begin = performance.now();
@@ -356,5 +360,67 @@ export function executorPrimes(
   const seconds = (performance.now() - begin) / 1000;
   executor.shutdown();
   if (total !== countPrimes(0, limit)) throw new Error("wrong prime count");
+  return seconds;
+}
+
+/** `n` Locks constructed inside a function (and dropped); seconds. */
+export function lockConstruct(n: number): number {
+  let last: Lock | undefined;
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) last = new Lock();
+  const seconds = (performance.now() - begin) / 1000;
+  if (last?.locked() !== false) throw new Error("no lock");
+  return seconds;
+}
+
+/** `n` set() then `n` get() of small keys and values on a SharedMap; seconds of each. */
+export function sharedMapSetGet(n: number): { set: number; get: number } {
+  const map = new SharedMap<string, number>();
+  const keys = Array.from({ length: 100 }, (_, i) => `user:${i}`);
+  let begin = performance.now();
+  for (let i = 0; i < n; i++) map.set(keys[i % 100], i);
+  const set = (performance.now() - begin) / 1000;
+  let sum = 0;
+  begin = performance.now();
+  for (let i = 0; i < n; i++) sum += map.get(keys[i % 100])!;
+  const get = (performance.now() - begin) / 1000;
+  if (map.size !== 100 || !(sum > 0)) throw new Error("wrong map");
+  return { set, get };
+}
+
+/** `n` push+pop pairs of a small value on a SharedList; seconds. */
+export function sharedListPushPop(n: number): number {
+  const list = new SharedList<number>([1, 2, 3]);
+  let sum = 0;
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) {
+    list.push(i);
+    sum += list.pop()!;
+  }
+  const seconds = (performance.now() - begin) / 1000;
+  if (sum !== n * (n - 1) / 2 || list.length !== 3) {
+    throw new Error("wrong list");
+  }
+  return seconds;
+}
+
+/** `threads` threads x `n` update() (+1) on 8 keys of one SharedMap; seconds. */
+export function sharedMapUpdates(threads: number, n: number): number {
+  const map = new SharedMap<string, number>();
+  const go = new Event();
+  const ts = Array.from(
+    { length: threads },
+    () => new Thread({ target: updateMany, args: [map, n, go] }),
+  );
+  for (const t of ts) t.start();
+  const begin = performance.now();
+  go.set();
+  for (const t of ts) t.join();
+  const seconds = (performance.now() - begin) / 1000;
+  let total = 0;
+  for (const key of KEYS) total += map.get(key) ?? 0;
+  if (total !== threads * n) {
+    throw new Error(`lost updates: ${total} of ${threads * n}`);
+  }
   return seconds;
 }

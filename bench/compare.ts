@@ -225,6 +225,55 @@ const ROWS: Row[] = [
     met: (o, p) => p === undefined || o / p >= 2,
   },
   {
+    key: "map_set_ns",
+    label: "SharedMap set(), small key and value, one thread (CPython: dict)",
+    unit: "ns",
+    higher: false,
+    target: "≤ 1 µs",
+    met: (o) => o <= 1000,
+  },
+  {
+    key: "map_get_ns",
+    label: "SharedMap get(), small key and value, one thread (CPython: dict)",
+    unit: "ns",
+    higher: false,
+    target: "≤ 1 µs",
+    met: (o) => o <= 1000,
+  },
+  {
+    key: "list_push_pop_ns",
+    label: "SharedList push() or pop(), one thread (CPython: list)",
+    unit: "ns",
+    higher: false,
+    target: "≤ 1 µs each",
+    met: (o) => o <= 1000,
+  },
+  {
+    key: "map_updates_4",
+    label:
+      "4 threads x 25,000 SharedMap update() (CPython: dict updates under a Lock)",
+    unit: "ops/s",
+    higher: true,
+    target: "exact, ≥ CPython",
+    met: (o, p) => p === undefined || o >= p,
+  },
+  {
+    key: "lock_construct_ns",
+    label: "`new Lock()` inside a function",
+    unit: "ns",
+    higher: false,
+    target: "≤ 0.9 µs",
+    met: (o) => o <= 900,
+  },
+  {
+    key: "lock_construct_first_ns",
+    label:
+      "`new Lock()` inside a function, before main's first start() (the stack is read)",
+    unit: "ns",
+    higher: false,
+    target: "",
+  },
+  {
     key: "queue_rss_mb",
     label: "RSS growth over 1M small-object put+get (after 100k)",
     unit: "MB",
@@ -315,6 +364,7 @@ const runners = {
     () => run(deno, ["run", "-A", "bench/_ours.ts", "bare"]),
     () => run(deno, ["run", "-A", "bench/_ours.ts", "queue-memory"]),
     () => run(deno, ["run", "-A", "bench/_ours.ts", "executor"]),
+    () => run(deno, ["run", "-A", "bench/_ours.ts", "construct-first"]),
   ],
   cpython: [
     () => run("python3", ["bench/_cpython.py"]),
