@@ -1,6 +1,7 @@
 // Runs the examples: `deno task examples` runs them all, in the order of the
-// seed walkthrough, then the concurrent.futures docs' two; `deno task example
-// NAME` runs one.
+// seed walkthrough, then the concurrent.futures docs' two, the traced
+// condition and two Python programs ported (module-level primitives);
+// `deno task example NAME` runs one.
 export const EXAMPLES = [
   "simple",
   "simpleargs",
@@ -29,6 +30,8 @@ export const EXAMPLES = [
   "futures_urls",
   "futures_primes",
   "condition_trace",
+  "module_counter",
+  "bounded_buffer",
 ];
 
 async function run(name: string): Promise<boolean> {

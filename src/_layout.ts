@@ -303,12 +303,14 @@ export const MAP_WORDS = 9;
 // The registry of module-level primitives (see _module_level.ts): a mutex, a
 // word bumped when a claimed entry is settled, the table of sites (entry
 // value: the primitive's ref, or MR_CLAIMED while its first thread builds
-// it) and the table from a primitive's ref to its site's entry.
+// it), the table from a primitive's ref to its site's entry, and the table
+// of module-level ThreadLocals' sites (entry value: the local's id).
 export const MR_LOCK = 0;
 export const MR_BELL = 1;
 export const MR_SITES = 2;
 export const MR_REFS = MR_SITES + TABLE_WORDS;
-export const MR_WORDS = MR_REFS + TABLE_WORDS;
+export const MR_LOCALS = MR_REFS + TABLE_WORDS;
+export const MR_WORDS = MR_LOCALS + TABLE_WORDS;
 export const MR_CLAIMED = -1;
 
 // Queue: its lock, its state, its waits (eventcounts, below), then where its

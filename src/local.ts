@@ -15,6 +15,7 @@ import {
   resolveClassSync,
 } from "./_locate.ts";
 import { threadEpoch } from "./_thread_state.ts";
+import { moduleLevelId } from "./_module_level.ts";
 
 type LocalClass = new (...args: unknown[]) => ThreadLocal;
 
@@ -171,7 +172,7 @@ export class ThreadLocal {
     reinit = undefined;
     if (again !== undefined) return again;
     const meta: Meta = {
-      id: runtime().registry.nextLocalId(),
+      id: moduleLevelId(() => runtime().registry.nextLocalId()),
       cls: new.target as LocalClass,
       args,
       modules: new.target === ThreadLocal ? [] : callerModules(),

@@ -108,3 +108,8 @@ export function useLocal(out: Int32Array, mark: number): void {
   l.mark = mark;
   out[1] = l.mark;
 }
+
+/** Whether the local passed in is this thread's module-level local. */
+export function sameLocal(out: Int32Array, passed: ThreadLocal): void {
+  out[0] = passed === local ? 1 : 2;
+}

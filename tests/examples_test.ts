@@ -310,6 +310,12 @@ const checks: Record<string, (lines: string[]) => void> = {
       /^wrote condition_trace\.json and condition_trace\.html in /,
     );
   },
+  module_counter: (lines) => assert.deepEqual(lines, ["counter = 800000"]),
+  bounded_buffer: (lines) =>
+    assert.deepEqual(lines, [
+      "consumed 1000 items, each once: true",
+      "left in the buffer: 0",
+    ]),
   queue_workers: (lines) => {
     const took = lines.filter((l) => / took job \d+$/.test(l));
     assert.equal(took.length, 10);

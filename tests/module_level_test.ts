@@ -3,9 +3,11 @@ import { Barrier, Thread } from "../mod.ts";
 import { cells, test } from "./_helpers.ts";
 import {
   countUnderLock,
+  local,
   lock,
   primitives,
   reportRefs,
+  sameLocal,
   useLocal,
 } from "./_module_level_fixtures.ts";
 import { reportLate } from "./_module_level_loader.ts";
@@ -61,6 +63,17 @@ test(
     assert.equal(lock.locked(), false);
   },
   90_000,
+);
+
+test(
+  "a module-level ThreadLocal passed to a thread is that thread's module-level local",
+  () => {
+    const out = cells(1);
+    const t = new Thread({ target: sameLocal, args: [out, local] });
+    t.start();
+    assert.equal(t.join(30_000), true);
+    assert.equal(out[0], 1);
+  },
 );
 
 test(
