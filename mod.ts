@@ -27,7 +27,11 @@
  *
  * A thread's target (or Thread subclass) should be exported from its module:
  * the thread loads that module, like Python, and runs its top level but not
- * its `if (import.meta.main)` block. Timeouts are milliseconds.
+ * its `if (import.meta.main)` block. A primitive constructed at a module's
+ * top level is the same object in every thread that loads the module, as in
+ * Python; plain module variables stay per thread (keep shared data in
+ * {@linkcode SharedValue}, {@linkcode SharedList} or {@linkcode SharedMap}).
+ * Timeouts are milliseconds.
  *
  * @module
  */

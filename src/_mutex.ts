@@ -29,3 +29,22 @@ export function leave(w: Int32Array, at: number): void {
   Atomics.store(w, at + MUTEX_OWNER, 0);
   unlockWord(w, at + MUTEX_LOCK);
 }
+
+/**
+ * Runs `fn` with the mutex at word `at` of `w` held.
+ *
+ * @throws {ThreadError} When this thread holds it already.
+ */
+export function withMutex<R>(
+  w: Int32Array,
+  at: number,
+  what: string,
+  fn: (w: Int32Array) => R,
+): R {
+  enter(w, at, what);
+  try {
+    return fn(w);
+  } finally {
+    leave(w, at);
+  }
+}

@@ -25,7 +25,7 @@ import {
   ringShift,
   ringUnshift,
 } from "./_ref_ring.ts";
-import { enter, leave } from "./_mutex.ts";
+import { withMutex } from "./_mutex.ts";
 import {
   checkReadable,
   dropValue,
@@ -177,13 +177,7 @@ export class SharedList<T> implements Iterable<T> {
 
   /** Runs `fn` with the list locked. */
   #locked<R>(fn: (w: Int32Array) => R): R {
-    const w = this.#w;
-    enter(w, LIST_MUTEX, WHAT);
-    try {
-      return fn(w);
-    } finally {
-      leave(w, LIST_MUTEX);
-    }
+    return withMutex(this.#w, LIST_MUTEX, WHAT, fn);
   }
 
   /** Position of `index` (negative from the end) or -1 when outside. */

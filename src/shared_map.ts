@@ -34,7 +34,7 @@ import {
   tableRemove,
   tableSize,
 } from "./_hash_table.ts";
-import { enter, leave } from "./_mutex.ts";
+import { withMutex } from "./_mutex.ts";
 import {
   checkReadable,
   dropValue,
@@ -173,13 +173,7 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
 
   /** Runs `fn` with the map locked. */
   #locked<R>(fn: (w: Int32Array) => R): R {
-    const w = this.#w;
-    enter(w, MAP_MUTEX, WHAT);
-    try {
-      return fn(w);
-    } finally {
-      leave(w, MAP_MUTEX);
-    }
+    return withMutex(this.#w, MAP_MUTEX, WHAT, fn);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Helpers shared by the tests: a test wrapper that fails on hangs and on
 // leaked threads, and small tools to read markers set by other threads.
-import { activeCount } from "../mod.ts";
+import assert from "node:assert/strict";
+import { activeCount, type Thread } from "../mod.ts";
 import { shareOf } from "../src/_handles.ts";
 import { heap } from "../src/_heap.ts";
 
@@ -74,4 +75,23 @@ export function test(
       `threads of "${name}" to end`,
     );
   });
+}
+
+/** Starts every thread, then joins every one (each must end in `ms`). */
+export function runAll(threads: Thread[], ms = 60_000): void {
+  for (const t of threads) t.start();
+  const ended = threads.map((t) => t.join(ms));
+  assert.deepEqual(ended, threads.map(() => true), "every thread ended");
+}
+
+/** A small deterministic PRNG (mulberry32): integers from 0 to n - 1. */
+export function prng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
 }

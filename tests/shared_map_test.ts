@@ -11,7 +11,7 @@ import {
   Thread,
   ThreadError,
 } from "../mod.ts";
-import { test } from "./_helpers.ts";
+import { prng, runAll, test } from "./_helpers.ts";
 import {
   countKeys,
   fillFromQueue,
@@ -22,25 +22,6 @@ import {
   sumValues,
   useStoredPrimitives,
 } from "./_container_fixtures.ts";
-
-/** Starts every thread, then joins every one (each must end in time). */
-function runAll(threads: Thread[]): void {
-  for (const t of threads) t.start();
-  const ended = threads.map((t) => t.join(PATIENCE));
-  assert.deepEqual(ended, threads.map(() => true), "every thread ended");
-}
-
-/** A small deterministic PRNG (mulberry32): integers from 0 to n - 1. */
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n);
-  };
-}
 
 /** A key's identity under the contract's rules, as a string (for models). */
 function canon(key: SharedKey): string {
