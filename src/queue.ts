@@ -23,8 +23,6 @@ import {
   K_LIFO_QUEUE,
   K_PRIORITY_QUEUE,
   K_QUEUE,
-  K_RAW,
-  K_SIMPLE_QUEUE,
   LIFO,
   PRIORITY,
   Q_BYTES,
@@ -41,25 +39,18 @@ import {
   Q_STORE,
   Q_UNFINISHED,
   Q_WORDS,
-  SIMPLE_QUEUE,
-  SIMPLE_WORDS,
 } from "./_layout.ts";
 import {
-  adopt,
   adoption,
   create,
   defineKind,
   type KindOptions,
-  release,
-  retain,
-  shareOf,
   track,
 } from "./_handles.ts";
-import { alloc, bytesAt, copyOut, free, heap, wordsAt } from "./_heap.ts";
+import { copyOut, free, heap, wordsAt } from "./_heap.ts";
 import {
   decode,
   discard,
-  encode,
   encodeRaw,
   missingClass,
   notLoaded,
@@ -99,45 +90,16 @@ import {
   wakeAll,
   wakeOne,
 } from "./_wait.ts";
+import { QueueEmpty, QueueFull, QueueShutDown } from "./queue_errors.ts";
+import {
+  loadCompare,
+  naturalCompare,
+  type Order,
+  storeCompare,
+} from "./_priority_order.ts";
 
-/** Raised by a non-blocking or timed-out `get()` on an empty queue. */
-export class QueueEmpty extends Error {
-  /**
-   * Creates a QueueEmpty error.
-   *
-   * @param message Why.
-   */
-  constructor(message = "Queue is empty") {
-    super(message);
-    this.name = "QueueEmpty";
-  }
-}
-
-/** Raised by a non-blocking or timed-out `put()` on a full queue. */
-export class QueueFull extends Error {
-  /**
-   * Creates a QueueFull error.
-   *
-   * @param message Why.
-   */
-  constructor(message = "Queue is full") {
-    super(message);
-    this.name = "QueueFull";
-  }
-}
-
-/** Raised by `put()` after `shutdown()`, and by `get()` on a shut-down queue once empty. */
-export class QueueShutDown extends Error {
-  /**
-   * Creates a QueueShutDown error.
-   *
-   * @param message Why.
-   */
-  constructor(message = "Queue is shut down") {
-    super(message);
-    this.name = "QueueShutDown";
-  }
-}
+export { QueueEmpty, QueueFull, QueueShutDown };
+export { SimpleQueue } from "./simple_queue.ts";
 
 /** Options of every queue. */
 export interface QueueOptions {
@@ -159,21 +121,6 @@ export interface PriorityQueueOptions<T> extends QueueOptions {
    * from an importable module or be self-contained.
    */
   compare?: (a: T, b: T) => number;
-}
-
-type Order = (a: unknown, b: unknown) => number;
-
-/** Stores the description of a comparator in a block of its own. */
-function storeCompare(ref: CodeRef): number {
-  const { bytes } = encode(ref, "compare", () => []);
-  const block = alloc(4 + bytes.length, K_RAW);
-  heap().i32[block] = bytes.length;
-  bytesAt(block + 1, bytes.length).set(bytes);
-  return block;
-}
-
-function loadCompare(block: number): CodeRef {
-  return decode(bytesAt(block + 1, heap().i32[block]), [], false) as CodeRef;
 }
 
 /** Drops an item that will never be taken: its references and buffers. */
@@ -225,43 +172,6 @@ const encoded: Item = { bytes: scratch, length: 0, relay: 0 };
 
 /** A synchronous get's Taken, reused. */
 const takenNow: Taken = { bytes: scratch, relay: 0, wake: 0 };
-
-function typeName(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
-}
-
-function naturalCompare(a: unknown, b: unknown): number {
-  const ta = typeof a;
-  const tb = typeof b;
-  if (
-    (ta === "number" || ta === "bigint") && (tb === "number" || tb === "bigint")
-  ) {
-    return (a as number) < (b as number)
-      ? -1
-      : (a as number) > (b as number)
-      ? 1
-      : 0;
-  }
-  if (ta === "string" && tb === "string") {
-    return (a as string) < (b as string)
-      ? -1
-      : (a as string) > (b as string)
-      ? 1
-      : 0;
-  }
-  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < a.length && i < b.length; i++) {
-      const c = naturalCompare(a[i], b[i]);
-      if (c !== 0) return c;
-    }
-    return a.length - b.length;
-  }
-  throw new TypeError(
-    `Cannot order ${typeName(a)} and ${typeName(b)} in a PriorityQueue: ` +
-      `pass { compare } to order such items`,
-  );
-}
 
 /**
  * A FIFO queue shared by threads: Python's `queue.Queue`. `maxsize` bounds
@@ -947,134 +857,5 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
 
   static {
     defineKind(K_PRIORITY_QUEUE, PriorityQueue, queueRef, queueKind);
-  }
-}
-
-/**
- * An unbounded FIFO queue without task tracking: Python's `queue.SimpleQueue`.
- * A `put()` never blocks: the storage grows.
- *
- * @typeParam T The items' type.
- *
- * @example
- * ```ts
- * import { SimpleQueue } from "@weft/threading";
- * import assert from "node:assert/strict";
- *
- * const q = new SimpleQueue<string>();
- * q.put("a");
- * assert.equal(q.qsize(), 1);
- * assert.equal(q.get(), "a");
- * assert.equal(q.empty(), true);
- * ```
- */
-export class SimpleQueue<T = unknown> {
-  #ref: number;
-  #queue: Queue<T>;
-
-  /**
-   * Creates a queue.
-   *
-   * @param options A bound on the bytes of its items.
-   * @throws {TypeError} Wrong types.
-   * @throws {RangeError} A bad `maxBytes`.
-   */
-  constructor(options?: QueueOptions) {
-    let ref = adoption(K_SIMPLE_QUEUE);
-    if (ref !== 0) {
-      this.#queue = adopt(K_QUEUE, heap().i32[ref + SIMPLE_QUEUE]) as Queue<T>;
-    } else {
-      this.#queue = new Queue<T>(0, options);
-      ref = create(K_SIMPLE_QUEUE, SIMPLE_WORDS * 4);
-      const inner = shareOf(this.#queue)!.ref;
-      retain(inner);
-      heap().i32[ref + SIMPLE_QUEUE] = inner;
-    }
-    this.#ref = ref;
-    track(this, ref);
-  }
-
-  static {
-    defineKind(K_SIMPLE_QUEUE, SimpleQueue, (q) => q.#ref, {
-      destroy: (ref) => release(heap().i32[ref + SIMPLE_QUEUE]),
-    });
-  }
-
-  /**
-   * Puts an item; never waits (without `maxBytes`).
-   *
-   * @param item The item.
-   * @param options A timeout for room under `maxBytes`.
-   */
-  put(item: T, options?: AcquireOptions): void {
-    this.#queue.put(item, options);
-  }
-
-  /**
-   * Puts an item without blocking the event loop.
-   *
-   * @param item The item.
-   * @param options A timeout and an AbortSignal.
-   */
-  putAsync(item: T, options?: AsyncAcquireOptions): Promise<void> {
-    return this.#queue.putAsync(item, options);
-  }
-
-  /**
-   * Puts an item if it fits now.
-   *
-   * @param item The item.
-   */
-  putNowait(item: T): void {
-    this.#queue.putNowait(item);
-  }
-
-  /**
-   * Takes the next item, waiting while empty.
-   *
-   * @param options `blocking: false` or a `timeout` (ms).
-   * @returns The item.
-   * @throws {QueueEmpty} No item in time.
-   */
-  get(options?: AcquireOptions): T {
-    return this.#queue.get(options);
-  }
-
-  /**
-   * Takes the next item without blocking the event loop.
-   *
-   * @param options A timeout and an AbortSignal.
-   * @returns The item.
-   */
-  getAsync(options?: AsyncAcquireOptions): Promise<T> {
-    return this.#queue.getAsync(options);
-  }
-
-  /**
-   * Takes an item if there is one now.
-   *
-   * @returns The item.
-   * @throws {QueueEmpty} The queue is empty.
-   */
-  getNowait(): T {
-    return this.#queue.getNowait();
-  }
-
-  /**
-   * How many items are queued.
-   *
-   * @returns The number of items.
-   */
-  qsize(): number {
-    return this.#queue.qsize();
-  }
-
-  /**
-   * Whether the queue is empty.
-   *
-   * @returns `true` when empty.
-   */
-  empty(): boolean {
-    return this.#queue.empty();
   }
 }
