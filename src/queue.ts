@@ -375,10 +375,16 @@ export class Queue<T = unknown> {
     expected: number,
   ): Protocol<void> {
     const w = this.#w;
-    unlockWord(w, Q_LOCK);
-    const changed = spin >= 0 && (yield spinStep(step, w, spin, expected));
-    yield lockStep(step, w, Q_LOCK, Infinity);
-    if (changed || (spin >= 0 && w[spin] !== expected)) return;
+    if (spin >= 0) {
+      unlockWord(w, Q_LOCK);
+      const changed = yield spinStep(step, w, spin, expected);
+      yield lockStep(step, w, Q_LOCK, Infinity);
+      if (changed || w[spin] !== expected) return;
+    }
+    // Registered under the lock the caller checked its condition with: a
+    // waker that changes it later sees the registration (letting the lock go
+    // in between, with nothing to spin on, lost the wake of a taskDone() or a
+    // get() that freed bytes).
     w[ec + EC_REGISTERED]++;
     const seq = Atomics.load(w, ec + EC_SEQ);
     unlockWord(w, Q_LOCK);

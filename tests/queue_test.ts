@@ -153,6 +153,41 @@ test("join() waits for every taskDone(); taskDone() too often is a RangeError", 
   q.join();
 });
 
+test(
+  "join() racing the thread that marks the last items done returns, 2,000 times",
+  () => {
+    for (let round = 0; round < 2_000; round++) {
+      const q = new Queue<number>();
+      for (let i = 0; i < 3; i++) q.put(i);
+      const go = new Event();
+      const t = new Thread({ target: drainAfter, args: [q, go, 3] });
+      t.start();
+      go.set();
+      q.join();
+      assert.equal(t.join(10_000), true);
+    }
+  },
+  120_000,
+);
+
+test(
+  "a put waiting for maxBytes wakes when a racing get frees them, 1,000 times",
+  () => {
+    for (let round = 0; round < 1_000; round++) {
+      const q = new Queue<number>(0, { maxBytes: 10 }); // one item
+      q.put(1);
+      const go = new Event();
+      const t = new Thread({ target: drainAfter, args: [q, go, 2] });
+      t.start();
+      go.set();
+      q.put(2);
+      assert.equal(t.join(10_000), true);
+      assert.equal(q.empty(), true);
+    }
+  },
+  120_000,
+);
+
 test("shutdown(): put raises, get drains then raises; blocked getters wake with QueueShutDown", () => {
   const q = new Queue<number>();
   q.put(1);
