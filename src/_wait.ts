@@ -34,14 +34,14 @@ function registry(): Int32Array {
 }
 
 /** How many spins a wait may do now: few when runnable threads outnumber cores. */
-export function spinBudget(): number {
+function spinBudget(): number {
   const h = registry();
   const runnable = Atomics.load(h, H_ALIVE) - Atomics.load(h, H_PARKED);
   return runnable > CORES ? SPINS_CROWDED : SPINS;
 }
 
 /** One polite spin step. */
-export function spinPause(): void {
+function spinPause(): void {
   pause();
 }
 
@@ -269,17 +269,31 @@ export interface Step {
 /** A protocol: yields steps, gets their outcome, returns its result. */
 export type Protocol<R> = Generator<Step, R, boolean>;
 
+const NO_WORDS = new Int32Array(0);
+
 /** A fresh step object for one protocol run. */
 export function newStep(): Step {
   return {
     kind: LOCK,
-    words: new Int32Array(0),
+    words: NO_WORDS,
     index: 0,
     expected: 0,
     deadline: Infinity,
     ec: -1,
     spin: true,
   };
+}
+
+const blockingStep = newStep();
+
+/**
+ * The step object of this thread's blocking runs: `run` reads each step
+ * before it acts on it and a protocol only fills it, so runs nested in a
+ * sleep (the main thread's service) may share it. Asynchronous runs, which
+ * read it again after awaiting, each need a `newStep()`.
+ */
+export function syncStep(): Step {
+  return blockingStep;
 }
 
 /** Fills `step` to take a lock. */
@@ -310,13 +324,18 @@ export function spinStep(
   return step;
 }
 
-/** Fills `step` to sleep while a word holds `expected`. */
+/**
+ * Fills `step` to sleep while a word holds `expected`, spinning first
+ * unless `spin` is false (a waiter that spun already, before it counted
+ * itself as a sleeper).
+ */
 export function waitStep(
   step: Step,
   words: Int32Array,
   index: number,
   expected: number,
   deadline: number,
+  spin = true,
 ): Step {
   step.kind = WAIT;
   step.words = words;
@@ -324,6 +343,7 @@ export function waitStep(
   step.expected = expected;
   step.deadline = deadline;
   step.ec = -1;
+  step.spin = spin;
   return step;
 }
 
@@ -348,7 +368,7 @@ export function eventStep(
 
 function sleepStep(step: Step): boolean {
   const { words, index, expected, deadline, ec } = step;
-  if (ec < 0) return waitWord(words, index, expected, deadline);
+  if (ec < 0) return waitWord(words, index, expected, deadline, step.spin);
   // Spin counted as awake: a notifier then needs no Atomics.notify.
   if (step.spin && spinWhile(words, index, expected)) return true;
   const remaining = deadline === Infinity

@@ -202,25 +202,19 @@ export class Barrier {
     const deadline = deadlineOf(this.#timeoutOf(timeout));
     const cond = this.#cond;
     using _ = cond.hold();
-    while (this.#state === RESETTING || this.#state === DRAINING) cond.wait();
-    if (this.#state < 0) throw new BrokenBarrierError();
-    const index = this.#count;
-    this.#count = index + 1;
-    try {
-      if (index + 1 === this.#parties) {
-        this.#release();
-      } else {
-        const left = deadline - performance.now();
-        const passed = cond.waitFor(
-          () => this.#state !== FILLING,
-          left === Infinity ? undefined : left,
-        );
-        this.#checkPassed(passed);
+    const steps = this.#passSteps(deadline);
+    let next = steps.next();
+    while (!next.done) {
+      let notified: boolean;
+      try {
+        notified = cond.wait(timeoutUntil(next.value));
+      } catch (error) {
+        next = steps.throw(error);
+        continue;
       }
-      return index;
-    } finally {
-      this.#exit();
+      next = steps.next(notified);
     }
+    return next.value;
   }
 
   /**
@@ -241,8 +235,29 @@ export class Barrier {
     signal?.throwIfAborted();
     const cond = this.#cond;
     using _ = await cond.holdAsync({ signal });
+    const steps = this.#passSteps(deadline);
+    let next = steps.next();
+    while (!next.done) {
+      let notified: boolean;
+      try {
+        notified = await cond.waitAsync(timeoutUntil(next.value), { signal });
+      } catch (error) {
+        next = steps.throw(error);
+        continue;
+      }
+      next = steps.next(notified);
+    }
+    return next.value;
+  }
+
+  /**
+   * Passing the barrier, with its condition's lock held, for wait() and
+   * waitAsync() alike: yields the deadline of each wait on the condition it
+   * needs (Infinity: until notified), and returns the arrival index.
+   */
+  *#passSteps(deadline: number): Generator<number, number, boolean> {
     while (this.#state === RESETTING || this.#state === DRAINING) {
-      await cond.waitAsync(undefined, { signal });
+      yield Infinity;
     }
     if (this.#state < 0) throw new BrokenBarrierError();
     const index = this.#count;
@@ -251,13 +266,10 @@ export class Barrier {
       if (index + 1 === this.#parties) {
         this.#release();
       } else {
-        const left = deadline - performance.now();
-        const passed = await cond.waitForAsync(
-          () => this.#state !== FILLING,
-          left === Infinity ? undefined : left,
-          { signal },
-        );
-        this.#checkPassed(passed);
+        while (this.#state === FILLING && performance.now() < deadline) {
+          yield deadline;
+        }
+        this.#checkPassed(this.#state !== FILLING);
       }
       return index;
     } finally {
@@ -345,4 +357,9 @@ export class Barrier {
   get broken(): boolean {
     return this.#state === BROKEN;
   }
+}
+
+/** The timeout (ms) of a wait until `deadline`; undefined for none. */
+function timeoutUntil(deadline: number): number | undefined {
+  return deadline === Infinity ? undefined : deadline - performance.now();
 }

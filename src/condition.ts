@@ -13,7 +13,16 @@ import {
   describeValue,
   lenientTimeout,
 } from "./_validate.ts";
-import { spinWhile, waitWord, waitWordAsync } from "./_wait.ts";
+import {
+  newStep,
+  type Protocol,
+  run,
+  runAsync,
+  spinStep,
+  type Step,
+  syncStep,
+  waitStep,
+} from "./_wait.ts";
 import { blocking, instant, observing, unblocked } from "./_observe.ts";
 import { AT_NOTIFY, WAIT_CONDITION } from "./_trace_buffer.ts";
 import {
@@ -68,6 +77,36 @@ function settle(node: Int32Array, to: number): number {
     if (Atomics.compareExchange(node, N_STATE, state, to) === state) {
       return state;
     }
+  }
+}
+
+/**
+ * Sleeps on a waiter's `node` until it is notified or `deadline` passes
+ * (then it is cancelled: a notify() skips it). It spins as WAITING first (a
+ * notify() then needs no Atomics.notify), then says PARKED before sleeping,
+ * so that a notify() from then on wakes it. Aborted, it is cancelled too.
+ */
+function* sleepSteps(
+  node: Int32Array,
+  deadline: number,
+  step: Step,
+): Protocol<void> {
+  if (yield spinStep(step, node, N_STATE, ENTRY_WAITING)) return;
+  if (
+    Atomics.compareExchange(node, N_STATE, ENTRY_WAITING, ENTRY_PARKED) !==
+      ENTRY_WAITING
+  ) return;
+  try {
+    while (Atomics.load(node, N_STATE) === ENTRY_PARKED) {
+      if (
+        !(yield waitStep(step, node, N_STATE, ENTRY_PARKED, deadline, false))
+      ) {
+        settle(node, ENTRY_CANCELLED);
+      }
+    }
+  } catch (reason) {
+    settle(node, ENTRY_CANCELLED);
+    throw reason;
   }
 }
 
@@ -304,19 +343,7 @@ export class Condition {
     const observed = observing();
     if (observed) blocking(this.#ref);
     try {
-      // Spin as WAITING (a notify() then needs no Atomics.notify), then say
-      // PARKED before sleeping, so that a notify() from now on wakes us.
-      if (
-        !spinWhile(node, N_STATE, ENTRY_WAITING) &&
-        Atomics.compareExchange(node, N_STATE, ENTRY_WAITING, ENTRY_PARKED) ===
-          ENTRY_WAITING
-      ) {
-        while (Atomics.load(node, N_STATE) === ENTRY_PARKED) {
-          if (!waitWord(node, N_STATE, ENTRY_PARKED, deadline, false)) {
-            settle(node, ENTRY_CANCELLED);
-          }
-        }
-      }
+      run(sleepSteps(node, deadline, syncStep()));
     } finally {
       if (observed) unblocked(this.#ref, WAIT_CONDITION);
       _acquireRestore(this.#lock, saved);
@@ -356,17 +383,9 @@ export class Condition {
     if (observed) blocking(this.#ref);
     let aborted: { reason: unknown } | undefined;
     try {
-      Atomics.compareExchange(node, N_STATE, ENTRY_WAITING, ENTRY_PARKED);
-      while (Atomics.load(node, N_STATE) === ENTRY_PARKED) {
-        if (performance.now() >= deadline) {
-          settle(node, ENTRY_CANCELLED);
-        } else {
-          await waitWordAsync(node, N_STATE, ENTRY_PARKED, deadline, signal);
-        }
-      }
+      await runAsync(sleepSteps(node, deadline, newStep()), signal);
     } catch (reason) {
       aborted = { reason };
-      settle(node, ENTRY_CANCELLED);
     } finally {
       if (observed) unblocked(this.#ref, WAIT_CONDITION);
       await _acquireRestoreAsync(this.#lock, saved);

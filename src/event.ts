@@ -9,7 +9,16 @@ import {
   deadlineOf,
   lenientTimeout,
 } from "./_validate.ts";
-import { spinWhile, waitWord, waitWordAsync } from "./_wait.ts";
+import {
+  newStep,
+  type Protocol,
+  run,
+  runAsync,
+  spinStep,
+  type Step,
+  syncStep,
+  waitStep,
+} from "./_wait.ts";
 import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS, K_EVENT } from "./_layout.ts";
 import { adoption, create, defineKind, track } from "./_handles.ts";
 import { wordsAt } from "./_heap.ts";
@@ -93,28 +102,12 @@ export class Event {
    */
   wait(timeout?: number): boolean {
     const t = lenientTimeout(timeout);
-    const w = this.#w;
-    const state = Atomics.load(w, EVENT_STATE);
+    const state = Atomics.load(this.#w, EVENT_STATE);
     if ((state & 1) === 1) return true;
     if (t === 0) return false;
-    const deadline = deadlineOf(t);
-    // Spin unregistered, so that a set() meanwhile need not notify: set()
-    // changes the word before it reads the count of sleepers.
-    const observed = observing();
-    if (observed) blocking(this.#ref);
-    if (!spinWhile(w, EVENT_STATE, state)) {
-      Atomics.add(w, EVENT_WAITERS, 1);
-      try {
-        while (Atomics.load(w, EVENT_STATE) === state) {
-          if (!waitWord(w, EVENT_STATE, state, deadline, false)) break;
-        }
-      } finally {
-        Atomics.sub(w, EVENT_WAITERS, 1);
-      }
-    }
-    if (observed) unblocked(this.#ref, WAIT_EVENT);
-    // From an unset state, only a set() changes the word.
-    return Atomics.load(w, EVENT_STATE) !== state;
+    return run(
+      waitSteps(this.#ref, this.#w, state, deadlineOf(t), syncStep()),
+    );
   }
 
   /**
@@ -132,24 +125,12 @@ export class Event {
     const t = lenientTimeout(timeout);
     const signal = checkSignal(checkOptions(options)?.signal);
     signal?.throwIfAborted();
-    const w = this.#w;
-    const state = Atomics.load(w, EVENT_STATE);
+    const state = Atomics.load(this.#w, EVENT_STATE);
     if ((state & 1) === 1) return true;
-    const deadline = deadlineOf(t);
-    const observed = observing();
-    if (observed) blocking(this.#ref);
-    Atomics.add(w, EVENT_WAITERS, 1);
-    try {
-      while (
-        Atomics.load(w, EVENT_STATE) === state && performance.now() < deadline
-      ) {
-        await waitWordAsync(w, EVENT_STATE, state, deadline, signal);
-      }
-    } finally {
-      Atomics.sub(w, EVENT_WAITERS, 1);
-      if (observed) unblocked(this.#ref, WAIT_EVENT);
-    }
-    return Atomics.load(w, EVENT_STATE) !== state;
+    return await runAsync(
+      waitSteps(this.#ref, this.#w, state, deadlineOf(t), newStep()),
+      signal,
+    );
   }
 
   /**
@@ -160,4 +141,39 @@ export class Event {
   toString(): string {
     return `<Event: ${this.isSet() ? "set" : "unset"}>`;
   }
+}
+
+/**
+ * Waits for the event whose words are `w` to leave `state` (unset), until
+ * `deadline`; whether it did. It spins unregistered first, so that a set()
+ * meanwhile need not notify: set() changes the word before it reads the
+ * count of sleepers.
+ */
+function* waitSteps(
+  ref: number,
+  w: Int32Array,
+  state: number,
+  deadline: number,
+  step: Step,
+): Protocol<boolean> {
+  const observed = observing();
+  if (observed) blocking(ref);
+  try {
+    if (!(yield spinStep(step, w, EVENT_STATE, state))) {
+      Atomics.add(w, EVENT_WAITERS, 1);
+      try {
+        while (Atomics.load(w, EVENT_STATE) === state) {
+          if (!(yield waitStep(step, w, EVENT_STATE, state, deadline, false))) {
+            break;
+          }
+        }
+      } finally {
+        Atomics.sub(w, EVENT_WAITERS, 1);
+      }
+    }
+  } finally {
+    if (observed) unblocked(ref, WAIT_EVENT);
+  }
+  // From an unset state, only a set() changes the word.
+  return Atomics.load(w, EVENT_STATE) !== state;
 }

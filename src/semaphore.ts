@@ -14,11 +14,15 @@ import {
 } from "./_validate.ts";
 import {
   lockWord,
-  spinBudget,
-  spinPause,
+  newStep,
+  type Protocol,
+  run,
+  runAsync,
+  spinStep,
+  type Step,
+  syncStep,
   unlockWord,
-  waitWord,
-  waitWordAsync,
+  waitStep,
 } from "./_wait.ts";
 import {
   K_BOUNDED_SEMAPHORE,
@@ -219,27 +223,11 @@ export class Semaphore {
    */
   acquire(options?: AcquireOptions): boolean {
     const timeout = acquireTimeout(options, true);
-    const w = this.#w;
-    if (tryDecrement(w)) return true;
+    if (tryDecrement(this.#w)) return true;
     if (timeout === 0) return false;
-    const deadline = deadlineOf(timeout);
-    // Spin unregistered, so that a release() meanwhile need not notify.
-    for (let n = spinBudget(); n > 0; n--) {
-      if (tryDecrement(w)) return true;
-      spinPause();
-    }
-    const observed = observing();
-    if (observed) blocking(this.#ref);
-    Atomics.add(w, SEM_WAITERS, 1);
-    try {
-      for (;;) {
-        if (tryDecrement(w)) return true;
-        if (!waitWord(w, SEM_VALUE, 0, deadline, false)) return false;
-      }
-    } finally {
-      Atomics.sub(w, SEM_WAITERS, 1);
-      if (observed) unblocked(this.#ref, WAIT_ACQUIRE);
-    }
+    return run(
+      acquireSteps(this.#ref, this.#w, deadlineOf(timeout), syncStep()),
+    );
   }
 
   /**
@@ -254,23 +242,12 @@ export class Semaphore {
     const timeout = acquireTimeout(options, true);
     const signal = checkSignal(options?.signal);
     signal?.throwIfAborted();
-    const w = this.#w;
-    if (tryDecrement(w)) return true;
+    if (tryDecrement(this.#w)) return true;
     if (timeout === 0) return false;
-    const deadline = deadlineOf(timeout);
-    const observed = observing();
-    if (observed) blocking(this.#ref);
-    Atomics.add(w, SEM_WAITERS, 1);
-    try {
-      for (;;) {
-        if (tryDecrement(w)) return true;
-        if (performance.now() >= deadline) return false;
-        await waitWordAsync(w, SEM_VALUE, 0, deadline, signal);
-      }
-    } finally {
-      Atomics.sub(w, SEM_WAITERS, 1);
-      if (observed) unblocked(this.#ref, WAIT_ACQUIRE);
-    }
+    return await runAsync(
+      acquireSteps(this.#ref, this.#w, deadlineOf(timeout), newStep()),
+      signal,
+    );
   }
 
   /**
@@ -401,5 +378,33 @@ export class BoundedSemaphore extends Semaphore {
     const w = wordsOf(this);
     add(w, n, large(w)[SEM_INITIAL >> 1], true);
     if (observing()) instant(refOf(this), AT_RELEASE);
+  }
+}
+
+/**
+ * Takes a unit of the semaphore whose words are `w`, waiting until
+ * `deadline`; whether it did. It spins unregistered first, so that a
+ * release() meanwhile need not notify.
+ */
+function* acquireSteps(
+  ref: number,
+  w: Int32Array,
+  deadline: number,
+  step: Step,
+): Protocol<boolean> {
+  if ((yield spinStep(step, w, SEM_VALUE, 0)) && tryDecrement(w)) return true;
+  const observed = observing();
+  if (observed) blocking(ref);
+  Atomics.add(w, SEM_WAITERS, 1);
+  try {
+    for (;;) {
+      if (tryDecrement(w)) return true;
+      if (!(yield waitStep(step, w, SEM_VALUE, 0, deadline, false))) {
+        return false;
+      }
+    }
+  } finally {
+    Atomics.sub(w, SEM_WAITERS, 1);
+    if (observed) unblocked(ref, WAIT_ACQUIRE);
   }
 }
