@@ -18,7 +18,7 @@ import {
   type Protocol,
   run,
   runAsync,
-  spinStep,
+  spinWhile,
   type Step,
   syncStep,
   waitStep,
@@ -82,16 +82,15 @@ function settle(node: Int32Array, to: number): number {
 
 /**
  * Sleeps on a waiter's `node` until it is notified or `deadline` passes
- * (then it is cancelled: a notify() skips it). It spins as WAITING first (a
- * notify() then needs no Atomics.notify), then says PARKED before sleeping,
- * so that a notify() from then on wakes it. Aborted, it is cancelled too.
+ * (then it is cancelled: a notify() skips it). It says PARKED before
+ * sleeping, so that a notify() from then on wakes it (a blocking wait spins
+ * as WAITING before). Aborted, it is cancelled too.
  */
 function* sleepSteps(
   node: Int32Array,
   deadline: number,
   step: Step,
 ): Protocol<void> {
-  if (yield spinStep(step, node, N_STATE, ENTRY_WAITING)) return;
   if (
     Atomics.compareExchange(node, N_STATE, ENTRY_WAITING, ENTRY_PARKED) !==
       ENTRY_WAITING
@@ -343,7 +342,10 @@ export class Condition {
     const observed = observing();
     if (observed) blocking(this.#ref);
     try {
-      run(sleepSteps(node, deadline, syncStep()));
+      // Spin as WAITING first: a notify() then needs no Atomics.notify.
+      if (!spinWhile(node, N_STATE, ENTRY_WAITING)) {
+        run(sleepSteps(node, deadline, syncStep()));
+      }
     } finally {
       if (observed) unblocked(this.#ref, WAIT_CONDITION);
       _acquireRestore(this.#lock, saved);

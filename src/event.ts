@@ -14,7 +14,7 @@ import {
   type Protocol,
   run,
   runAsync,
-  spinStep,
+  spinWhile,
   type Step,
   syncStep,
   waitStep,
@@ -105,6 +105,9 @@ export class Event {
     const state = Atomics.load(this.#w, EVENT_STATE);
     if ((state & 1) === 1) return true;
     if (t === 0) return false;
+    // Spin unregistered first, so that a set() meanwhile need not notify:
+    // set() changes the word before it reads the count of sleepers.
+    if (spinWhile(this.#w, EVENT_STATE, state)) return true;
     return run(
       waitSteps(this.#ref, this.#w, state, deadlineOf(t), syncStep()),
     );
@@ -144,10 +147,9 @@ export class Event {
 }
 
 /**
- * Waits for the event whose words are `w` to leave `state` (unset), until
- * `deadline`; whether it did. It spins unregistered first, so that a set()
- * meanwhile need not notify: set() changes the word before it reads the
- * count of sleepers.
+ * Sleeps until the event whose words are `w` leaves `state` (unset), or
+ * until `deadline`; whether it did. (A blocking wait spins before, and a
+ * wait that the spin ends is not observed.)
  */
 function* waitSteps(
   ref: number,
@@ -158,20 +160,15 @@ function* waitSteps(
 ): Protocol<boolean> {
   const observed = observing();
   if (observed) blocking(ref);
+  Atomics.add(w, EVENT_WAITERS, 1);
   try {
-    if (!(yield spinStep(step, w, EVENT_STATE, state))) {
-      Atomics.add(w, EVENT_WAITERS, 1);
-      try {
-        while (Atomics.load(w, EVENT_STATE) === state) {
-          if (!(yield waitStep(step, w, EVENT_STATE, state, deadline, false))) {
-            break;
-          }
-        }
-      } finally {
-        Atomics.sub(w, EVENT_WAITERS, 1);
+    while (Atomics.load(w, EVENT_STATE) === state) {
+      if (!(yield waitStep(step, w, EVENT_STATE, state, deadline, false))) {
+        break;
       }
     }
   } finally {
+    Atomics.sub(w, EVENT_WAITERS, 1);
     if (observed) unblocked(ref, WAIT_EVENT);
   }
   // From an unset state, only a set() changes the word.

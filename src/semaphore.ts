@@ -18,7 +18,7 @@ import {
   type Protocol,
   run,
   runAsync,
-  spinStep,
+  spinWhile,
   type Step,
   syncStep,
   unlockWord,
@@ -225,6 +225,8 @@ export class Semaphore {
     const timeout = acquireTimeout(options, true);
     if (tryDecrement(this.#w)) return true;
     if (timeout === 0) return false;
+    // Spin unregistered first, so that a release() meanwhile need not notify.
+    if (spinWhile(this.#w, SEM_VALUE, 0) && tryDecrement(this.#w)) return true;
     return run(
       acquireSteps(this.#ref, this.#w, deadlineOf(timeout), syncStep()),
     );
@@ -382,9 +384,9 @@ export class BoundedSemaphore extends Semaphore {
 }
 
 /**
- * Takes a unit of the semaphore whose words are `w`, waiting until
- * `deadline`; whether it did. It spins unregistered first, so that a
- * release() meanwhile need not notify.
+ * Takes a unit of the semaphore whose words are `w`, sleeping until
+ * `deadline`; whether it did. (A blocking acquire spins before, and one that
+ * the spin ends is not observed.)
  */
 function* acquireSteps(
   ref: number,
@@ -392,7 +394,6 @@ function* acquireSteps(
   deadline: number,
   step: Step,
 ): Protocol<boolean> {
-  if ((yield spinStep(step, w, SEM_VALUE, 0)) && tryDecrement(w)) return true;
   const observed = observing();
   if (observed) blocking(ref);
   Atomics.add(w, SEM_WAITERS, 1);
