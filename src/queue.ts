@@ -379,7 +379,8 @@ export class Queue<T = unknown> {
       unlockWord(w, Q_LOCK);
       const changed = yield spinStep(step, w, spin, expected);
       yield lockStep(step, w, Q_LOCK, Infinity);
-      if (changed || w[spin] !== expected) return;
+      // A shutdown() meanwhile woke nobody (no one was registered).
+      if (changed || w[spin] !== expected || w[Q_SHUTDOWN] === 1) return;
     }
     // Registered under the lock the caller checked its condition with: a
     // waker that changes it later sees the registration (letting the lock go

@@ -504,10 +504,11 @@ export function getOne(
   q: Queue<unknown>,
   out: SharedText,
   started: Event,
+  timeout = 30_000,
 ): void {
   started.set();
   try {
-    out.write(JSON.stringify({ item: q.get({ timeout: 30_000 }) }));
+    out.write(JSON.stringify({ item: q.get({ timeout }) }));
   } catch (error) {
     out.write(JSON.stringify({ error: (error as Error).name }));
   }

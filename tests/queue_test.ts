@@ -188,6 +188,24 @@ test(
   120_000,
 );
 
+test(
+  "a get() racing shutdown() wakes with QueueShutDown at once, 500 times",
+  () => {
+    for (let round = 0; round < 500; round++) {
+      const q = new Queue<number>();
+      const started = new Event();
+      const text = new SharedText();
+      const t = new Thread({ target: getOne, args: [q, text, started, 5_000] });
+      t.start();
+      started.wait();
+      q.shutdown();
+      assert.equal(t.join(10_000), true);
+      assert.deepEqual(JSON.parse(text.read()), { error: "QueueShutDown" });
+    }
+  },
+  120_000,
+);
+
 test("shutdown(): put raises, get drains then raises; blocked getters wake with QueueShutDown", () => {
   const q = new Queue<number>();
   q.put(1);
