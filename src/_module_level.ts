@@ -193,8 +193,39 @@ function retainIfAlive(ref: number): boolean {
   return false;
 }
 
-function refKey(ref: number): number {
-  return encodeKey(ref, WHAT);
+/** The registry key of a site (a string) or of a primitive's ref. */
+function keyOf(what: string | number): Uint8Array {
+  return keyBuffer().slice(0, encodeKey(what, WHAT));
+}
+
+/** The entry of `key` in the registry's table at `at`, or 0. */
+function lookup(r: Int32Array, at: number, key: Uint8Array): number {
+  return tableFind(r, at, key, key.length, hashBytes(key, 0, key.length));
+}
+
+/** Adds an entry for `key`, absent from the table at `at`. */
+function insert(
+  r: Int32Array,
+  at: number,
+  key: Uint8Array,
+  value: number,
+): void {
+  tableAdd(r, at, key, key.length, hashBytes(key, 0, key.length), value);
+}
+
+/**
+ * The key of the construction under way at a module's top level (its
+ * kind or `local`, its site, how many times this thread constructed
+ * there), or undefined when it is not module level.
+ */
+// deno-lint-ignore ban-types
+function siteKey(prefix: string, cut: Function): Uint8Array | undefined {
+  const site = siteOf(cut);
+  if (site === undefined) return undefined;
+  const at = `${prefix} ${site}`;
+  const n = (counts.get(at) ?? 0) + 1;
+  counts.set(at, n);
+  return keyOf(`${at}#${n}`);
 }
 
 /**
@@ -204,21 +235,15 @@ function refKey(ref: number): number {
  */
 export function moduleLevelRef(kind: number): number {
   if (windows <= 0 || building !== NONE || kind === K_FUTURE) return 0;
-  const site = siteOf(adoption);
-  if (site === undefined) return 0;
-  const at = `${kind} ${site}`;
-  const n = (counts.get(at) ?? 0) + 1;
-  counts.set(at, n);
-  const length = encodeKey(`${at}#${n}`, WHAT);
-  const key = keyBuffer().slice(0, length);
-  const hash = hashBytes(key, 0, length);
+  const key = siteKey(String(kind), adoption);
+  if (key === undefined) return 0;
   const r = registry();
   for (;;) {
     const bell = Atomics.load(r, MR_BELL);
     lockWord(r, MR_LOCK, Infinity);
     let wait = false;
     try {
-      const entry = tableFind(r, MR_SITES, key, length, hash);
+      const entry = lookup(r, MR_SITES, key);
       const ref = entry === 0 ? 0 : entryValue(entry);
       if (ref === MR_CLAIMED) {
         wait = true;
@@ -226,7 +251,7 @@ export function moduleLevelRef(kind: number): number {
         begin(ADOPTED, kind, ref, key);
         return ref;
       } else {
-        if (entry === 0) tableAdd(r, MR_SITES, key, length, hash, MR_CLAIMED);
+        if (entry === 0) insert(r, MR_SITES, key, MR_CLAIMED);
         else {
           // Its primitive is gone (its last release has yet to forget it).
           if (ref !== 0) forgetBack(r, ref);
@@ -249,21 +274,15 @@ export function moduleLevelRef(kind: number): number {
  */
 export function moduleLevelId(next: () => number): number {
   if (windows <= 0) return next();
-  const site = siteOf(moduleLevelId);
-  if (site === undefined) return next();
-  const at = `local ${site}`;
-  const n = (counts.get(at) ?? 0) + 1;
-  counts.set(at, n);
-  const length = encodeKey(`${at}#${n}`, WHAT);
-  const key = keyBuffer();
-  const hash = hashBytes(key, 0, length);
+  const key = siteKey("local", moduleLevelId);
+  if (key === undefined) return next();
   const r = registry();
   lockWord(r, MR_LOCK, Infinity);
   try {
-    const entry = tableFind(r, MR_LOCALS, key, length, hash);
+    const entry = lookup(r, MR_LOCALS, key);
     if (entry !== 0) return entryValue(entry);
     const id = next();
-    tableAdd(r, MR_LOCALS, key, length, hash, id);
+    insert(r, MR_LOCALS, key, id);
     return id;
   } finally {
     unlockWord(r, MR_LOCK);
@@ -304,21 +323,11 @@ export function settle(ref: number): boolean {
   building = NONE;
   if (adopted) return true;
   const r = registry();
-  const key = claimKey;
-  const hash = hashBytes(key, 0, key.length);
   lockWord(r, MR_LOCK, Infinity);
   try {
-    const entry = tableFind(r, MR_SITES, key, key.length, hash);
+    const entry = lookup(r, MR_SITES, claimKey);
     setEntryValue(entry, ref);
-    const length = refKey(ref);
-    tableAdd(
-      r,
-      MR_REFS,
-      keyBuffer(),
-      length,
-      hashBytes(keyBuffer(), 0, length),
-      entry,
-    );
+    insert(r, MR_REFS, keyOf(ref), entry);
     Atomics.or(heap().i32, ref + B_INFO, MODULE_LEVEL_BIT);
   } finally {
     unlockWord(r, MR_LOCK);
@@ -335,16 +344,9 @@ function abandon(): void {
     return;
   }
   const r = registry();
-  const key = claimKey;
   lockWord(r, MR_LOCK, Infinity);
   try {
-    const entry = tableFind(
-      r,
-      MR_SITES,
-      key,
-      key.length,
-      hashBytes(key, 0, key.length),
-    );
+    const entry = lookup(r, MR_SITES, claimKey);
     if (entry !== 0 && entryValue(entry) === MR_CLAIMED) {
       tableRemove(r, MR_SITES, entry);
     }
@@ -369,9 +371,7 @@ export function isModuleLevel(ref: number): boolean {
  * or 0 when there was none (the registry locked).
  */
 function forgetBack(r: Int32Array, ref: number): number {
-  const length = refKey(ref);
-  const key = keyBuffer();
-  const back = tableFind(r, MR_REFS, key, length, hashBytes(key, 0, length));
+  const back = lookup(r, MR_REFS, keyOf(ref));
   if (back === 0) return 0;
   const entry = entryValue(back);
   tableRemove(r, MR_REFS, back);
