@@ -251,13 +251,12 @@ export const BARRIER_ACTION = 4;
 export const BARRIER_TIMEOUT = 6; // a float64 at words 6-7: Infinity for none
 export const BARRIER_WORDS = 8;
 
-// SharedValue: its mutex (MUTEX_WORDS), the byte length, the capacity, the
-// ref of the block holding the encoded value.
+// SharedValue: its mutex (MUTEX_WORDS), the bound of the encoded value's
+// bytes, the ref of the record holding it (see _stored_value.ts).
 export const VALUE_MUTEX = 0;
-export const VALUE_LENGTH = 2;
-export const VALUE_CAPACITY = 3;
-export const VALUE_DATA = 4;
-export const VALUE_WORDS = 5;
+export const VALUE_MAX_BYTES = 2;
+export const VALUE_RECORD = 3;
+export const VALUE_WORDS = 4;
 
 // A mutex of a shared container (see _mutex.ts): a lock word, then the ident
 // of the thread holding it (0: none).

@@ -13,7 +13,7 @@ import { _ownIdent } from "./lock.ts";
  *
  * @throws {ThreadError} When this thread holds it already.
  */
-export function enter(w: Int32Array, at: number, what: string): void {
+function enter(w: Int32Array, at: number, what: string): void {
   const me = _ownIdent();
   if (Atomics.load(w, at + MUTEX_OWNER) === me) {
     throw new ThreadError(
@@ -25,7 +25,7 @@ export function enter(w: Int32Array, at: number, what: string): void {
 }
 
 /** Releases the mutex at word `at` of `w`. */
-export function leave(w: Int32Array, at: number): void {
+function leave(w: Int32Array, at: number): void {
   Atomics.store(w, at + MUTEX_OWNER, 0);
   unlockWord(w, at + MUTEX_LOCK);
 }

@@ -9,12 +9,34 @@ import {
   notLoaded,
 } from "./_codec.ts";
 import { callerModules } from "./_locate.ts";
+import { checkInteger, checkOptions } from "./_validate.ts";
 import {
   freeRecord,
   recordSize,
   recordStart,
   writeRecord,
 } from "./_record_store.ts";
+
+/** The most bytes a container's `maxBytes` may allow. */
+const MAX_BYTES = 2 ** 30;
+
+/**
+ * A container's `maxBytes` option, `fallback` when absent.
+ *
+ * @throws {TypeError} When options is not an object or maxBytes not a number.
+ * @throws {RangeError} When maxBytes is not an integer from 1 to 2 ** 30.
+ */
+export function maxBytesOf(
+  options: { maxBytes?: number } | undefined,
+  fallback: number,
+): number {
+  return checkInteger(
+    checkOptions(options)?.maxBytes ?? fallback,
+    "maxBytes",
+    1,
+    MAX_BYTES,
+  );
+}
 
 /**
  * Encodes a copy of `value` into a record of its own; returns its ref.

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkInteger, checkOptions, describeValue } from "./_validate.ts";
+import { describeValue } from "./_validate.ts";
 import {
   INDEX_COUNT,
   K_SHARED_LIST,
@@ -29,6 +29,7 @@ import { withMutex } from "./_mutex.ts";
 import {
   checkReadable,
   dropValue,
+  maxBytesOf,
   readValue,
   storedSize,
   storeValue,
@@ -45,7 +46,6 @@ export interface SharedListOptions {
 }
 
 const DEFAULT_BYTES = 64 * 1024 * 1024;
-const MAX_BYTES = 2 ** 30;
 const WHAT = "SharedList";
 
 function storeAll(items: readonly unknown[]): number[] {
@@ -116,12 +116,7 @@ export class SharedList<T> implements Iterable<T> {
   constructor(items?: Iterable<T>, options?: SharedListOptions) {
     let ref = adoption(K_SHARED_LIST);
     if (ref === 0) {
-      const maxBytes = checkInteger(
-        checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
-        "maxBytes",
-        1,
-        MAX_BYTES,
-      );
+      const maxBytes = maxBytesOf(options, DEFAULT_BYTES);
       if (
         items !== undefined && typeof items?.[Symbol.iterator] !== "function"
       ) {

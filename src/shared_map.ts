@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkInteger, checkOptions, describeValue } from "./_validate.ts";
+import { describeValue } from "./_validate.ts";
 import {
   K_SHARED_MAP,
   MAP_BYTES,
@@ -38,6 +38,7 @@ import { withMutex } from "./_mutex.ts";
 import {
   checkReadable,
   dropValue,
+  maxBytesOf,
   readValue,
   storedSize,
   storeValue,
@@ -55,7 +56,6 @@ export interface SharedMapOptions {
 }
 
 const DEFAULT_BYTES = 64 * 1024 * 1024;
-const MAX_BYTES = 2 ** 30;
 const WHAT = "SharedMap";
 
 function tooLarge(action: string, bytes: number, max: number): RangeError {
@@ -124,12 +124,7 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
   constructor(entries?: Iterable<readonly [K, V]>, options?: SharedMapOptions) {
     let ref = adoption(K_SHARED_MAP);
     if (ref === 0) {
-      const maxBytes = checkInteger(
-        checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
-        "maxBytes",
-        1,
-        MAX_BYTES,
-      );
+      const maxBytes = maxBytesOf(options, DEFAULT_BYTES);
       const list = entries === undefined ? [] : [...checkEntries(entries)];
       for (const entry of list) {
         if (!Array.isArray(entry)) {

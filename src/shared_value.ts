@@ -4,21 +4,24 @@
  *
  * @module
  */
-import { checkInteger, checkOptions, describeValue } from "./_validate.ts";
+import { describeValue } from "./_validate.ts";
 import {
-  K_RAW,
   K_SHARED_VALUE,
-  VALUE_CAPACITY,
-  VALUE_DATA,
-  VALUE_LENGTH,
+  VALUE_MAX_BYTES,
   VALUE_MUTEX,
+  VALUE_RECORD,
   VALUE_WORDS,
 } from "./_layout.ts";
 import { adoption, create, defineKind, track } from "./_handles.ts";
-import { alloc, bytesAt, capacity, free, heap, wordsAt } from "./_heap.ts";
-import { callerModules } from "./_locate.ts";
-import { decode, discard, encode } from "./_codec.ts";
-import { enter, leave } from "./_mutex.ts";
+import { heap, wordsAt } from "./_heap.ts";
+import { withMutex } from "./_mutex.ts";
+import {
+  dropValue,
+  maxBytesOf,
+  readValue,
+  storedSize,
+  storeValue,
+} from "./_stored_value.ts";
 
 /** Options of {@linkcode SharedValue}. */
 export interface SharedValueOptions {
@@ -27,13 +30,6 @@ export interface SharedValueOptions {
 }
 
 const DEFAULT_BYTES = 64 * 1024;
-const MAX_BYTES = 2 ** 30;
-
-/** The encoded value held by the SharedValue block `ref`. */
-function valueBytes(ref: number): Uint8Array {
-  const w = heap().i32;
-  return bytesAt(w[ref + VALUE_DATA], w[ref + VALUE_LENGTH]);
-}
 
 /**
  * A value (numbers, strings, arrays, plain objects, Maps, Dates, this
@@ -77,18 +73,12 @@ export class SharedValue<T> {
   constructor(initial: T, options?: SharedValueOptions) {
     let ref = adoption(K_SHARED_VALUE);
     if (ref === 0) {
-      const maxBytes = checkInteger(
-        checkOptions(options)?.maxBytes ?? DEFAULT_BYTES,
-        "maxBytes",
-        1,
-        MAX_BYTES,
-      );
-      const bytes = toBytes(initial, maxBytes);
+      const maxBytes = maxBytesOf(options, DEFAULT_BYTES);
+      const record = store(initial, maxBytes);
       ref = create(K_SHARED_VALUE, VALUE_WORDS * 4);
       const w = wordsAt(ref, VALUE_WORDS);
-      w[VALUE_CAPACITY] = maxBytes;
-      w[VALUE_DATA] = alloc(bytes.length, K_RAW);
-      write(w, bytes);
+      w[VALUE_MAX_BYTES] = maxBytes;
+      w[VALUE_RECORD] = record;
     }
     this.#ref = ref;
     this.#w = wordsAt(ref, VALUE_WORDS);
@@ -97,28 +87,29 @@ export class SharedValue<T> {
 
   static {
     defineKind(K_SHARED_VALUE, SharedValue, (v) => v.#ref, {
-      destroy: (ref) => {
-        discard(valueBytes(ref));
-        free(heap().i32[ref + VALUE_DATA]);
-      },
+      destroy: (ref) => dropValue(heap().i32[ref + VALUE_RECORD]),
     });
   }
 
   /** The most bytes the encoded value may take. */
   get maxBytes(): number {
-    return this.#w[VALUE_CAPACITY];
+    return this.#w[VALUE_MAX_BYTES];
   }
 
-  #lock(): void {
-    enter(this.#w, VALUE_MUTEX, "SharedValue");
-  }
-
-  #unlock(): void {
-    leave(this.#w, VALUE_MUTEX);
+  /** Runs `fn` with the value locked. */
+  #locked<R>(fn: () => R): R {
+    return withMutex(this.#w, VALUE_MUTEX, "SharedValue", fn);
   }
 
   #read(): T {
-    return decode(valueBytes(this.#ref), [], false) as T;
+    return readValue(this.#w[VALUE_RECORD]) as T;
+  }
+
+  /** Puts `record` in place of the value (locked); returns the old one's. */
+  #swap(record: number): number {
+    const old = this.#w[VALUE_RECORD];
+    this.#w[VALUE_RECORD] = record;
+    return old;
   }
 
   /**
@@ -128,12 +119,7 @@ export class SharedValue<T> {
    * @throws {ThreadError} If called inside this value's `update()`.
    */
   get(): T {
-    this.#lock();
-    try {
-      return this.#read();
-    } finally {
-      this.#unlock();
-    }
+    return this.#locked(() => this.#read());
   }
 
   /**
@@ -144,13 +130,8 @@ export class SharedValue<T> {
    * @throws {RangeError} If it exceeds the capacity; the value is unchanged.
    */
   set(value: T): void {
-    const data = toBytes(value, this.maxBytes);
-    this.#lock();
-    try {
-      write(this.#w, data);
-    } finally {
-      this.#unlock();
-    }
+    const record = store(value, this.maxBytes);
+    dropValue(this.#locked(() => this.#swap(record)));
   }
 
   /**
@@ -167,51 +148,24 @@ export class SharedValue<T> {
     if (typeof fn !== "function") {
       throw new TypeError(`fn must be a function, got ${describeValue(fn)}`);
     }
-    this.#lock();
-    try {
-      const next = fn(this.#read());
-      write(this.#w, toBytes(next, this.maxBytes));
-      return next;
-    } finally {
-      this.#unlock();
-    }
+    let next!: T;
+    dropValue(this.#locked(() => {
+      next = fn(this.#read());
+      return this.#swap(store(next, this.maxBytes));
+    }));
+    return next;
   }
 }
 
-/** Encodes a value for a SharedValue: a copy of the bytes, at most `max`. */
-function toBytes(value: unknown, max: number): Uint8Array {
-  const { bytes, sabs } = encode(value, "value", callerModules);
-  if (sabs.length > 0) {
-    discard(bytes);
-    throw new TypeError(
-      "A SharedValue cannot hold a SharedArrayBuffer or a view over one: " +
-        "pass shared memory to threads directly",
-    );
-  }
-  if (bytes.length > max) {
-    discard(bytes);
+/** Stores a copy of `value` in a record of its own, at most `max` bytes. */
+function store(value: unknown, max: number): number {
+  const record = storeValue(value, "SharedValue");
+  const size = storedSize(record);
+  if (size > max) {
+    dropValue(record);
     throw new RangeError(
-      `Value too large for this SharedValue: ${bytes.length} bytes encoded, at most ${max}`,
+      `Value too large for this SharedValue: ${size} bytes encoded, at most ${max}`,
     );
   }
-  return bytes.slice();
-}
-
-/**
- * Replaces the value held by `w` (its lock held, or not shared yet); the old
- * value's references are dropped. The storage grows when needed.
- */
-function write(w: Int32Array, bytes: Uint8Array): void {
-  const ref = w.byteOffset >> 2;
-  const old = valueBytes(ref).slice();
-  let data = w[VALUE_DATA];
-  if (capacity(data) < bytes.length) {
-    const bigger = alloc(bytes.length, K_RAW);
-    free(data);
-    data = bigger;
-    w[VALUE_DATA] = data;
-  }
-  bytesAt(data, bytes.length).set(bytes);
-  Atomics.store(w, VALUE_LENGTH, bytes.length);
-  if (old.length > 0) discard(old);
+  return record;
 }
