@@ -136,6 +136,18 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
   );
 }
 
+/**
+ * An async wait's `signal`, checked; when it is aborted already, its reason
+ * is thrown.
+ *
+ * @throws {TypeError} When it is not an AbortSignal.
+ */
+export function liveSignal(signal: unknown): AbortSignal | undefined {
+  const checked = checkSignal(signal);
+  checked?.throwIfAborted();
+  return checked;
+}
+
 /** A monotonic deadline for a timeout in ms (Infinity stays Infinity). */
 export function deadlineOf(timeout: number): number {
   return timeout === Infinity ? Infinity : performance.now() + timeout;

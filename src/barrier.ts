@@ -7,10 +7,10 @@ import { BrokenBarrierError } from "./errors.ts";
 import {
   checkInteger,
   checkOptions,
-  checkSignal,
   deadlineOf,
   describeValue,
   lenientTimeout,
+  liveSignal,
 } from "./_validate.ts";
 import {
   BARRIER_ACTION,
@@ -231,8 +231,7 @@ export class Barrier {
     options?: { signal?: AbortSignal },
   ): Promise<number> {
     const deadline = deadlineOf(this.#timeoutOf(timeout));
-    const signal = checkSignal(checkOptions(options)?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(checkOptions(options)?.signal);
     const cond = this.#cond;
     using _ = await cond.holdAsync({ signal });
     const steps = this.#passSteps(deadline);

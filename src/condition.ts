@@ -8,10 +8,10 @@ import {
   type AcquireOptions,
   type AsyncAcquireOptions,
   checkOptions,
-  checkSignal,
   deadlineOf,
   describeValue,
   lenientTimeout,
+  liveSignal,
 } from "./_validate.ts";
 import {
   newStep,
@@ -368,8 +368,7 @@ export class Condition {
     options?: { signal?: AbortSignal },
   ): Promise<boolean> {
     const deadline = deadlineOf(lenientTimeout(timeout));
-    const signal = checkSignal(checkOptions(options)?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(checkOptions(options)?.signal);
     return await this.#waitAsync(deadline, signal);
   }
 
@@ -436,8 +435,7 @@ export class Condition {
     options?: { signal?: AbortSignal },
   ): Promise<unknown> {
     const deadline = this.#checkWaitFor(predicate, timeout);
-    const signal = checkSignal(checkOptions(options)?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(checkOptions(options)?.signal);
     let result = predicate();
     while (!result) {
       if (performance.now() >= deadline) break;

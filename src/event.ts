@@ -5,9 +5,9 @@
  */
 import {
   checkOptions,
-  checkSignal,
   deadlineOf,
   lenientTimeout,
+  liveSignal,
 } from "./_validate.ts";
 import {
   newStep,
@@ -126,8 +126,7 @@ export class Event {
     options?: { signal?: AbortSignal },
   ): Promise<boolean> {
     const t = lenientTimeout(timeout);
-    const signal = checkSignal(checkOptions(options)?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(checkOptions(options)?.signal);
     const state = Atomics.load(this.#w, EVENT_STATE);
     if ((state & 1) === 1) return true;
     return await runAsync(

@@ -19,6 +19,7 @@ import {
   deadlineOf,
   describeValue,
   lenientTimeout,
+  liveSignal,
 } from "./_validate.ts";
 import { newStep, type Protocol, run, runAsync, type Step } from "./_wait.ts";
 import {
@@ -267,8 +268,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   ): Promise<T> {
     const t = lenientTimeout(timeout);
     checkOptions(options);
-    const signal = checkSignal(options?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(options?.signal);
     if (!isDone(this.#state()) && t > 0) {
       await runAsync(doneSteps(this.#ref, deadlineOf(t), newStep()), signal);
     }
@@ -569,8 +569,7 @@ export async function waitAsync<T>(
   options?: WaitAsyncOptions,
 ): Promise<DoneAndNotDone<T>> {
   const { byRef, returnWhen, deadline } = waitArgs(futures, options);
-  const signal = checkSignal(options?.signal);
-  signal?.throwIfAborted();
+  const signal = liveSignal(options?.signal);
   return await runAsync(
     waitSteps(byRef, returnWhen, deadline, newStep()),
     signal,

@@ -9,8 +9,8 @@ import {
   type AcquireOptions,
   acquireTimeout,
   type AsyncAcquireOptions,
-  checkSignal,
   deadlineOf,
+  liveSignal,
 } from "./_validate.ts";
 import { lockWord, lockWordAsync, tryLockWord, unlockWord } from "./_wait.ts";
 import {
@@ -158,8 +158,7 @@ export class Lock {
    */
   async acquireAsync(options?: AsyncAcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options);
-    const signal = checkSignal(options?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(options?.signal);
     if (tryLockWord(this.#w, 0)) {
       if (observing()) acquired(this.#ref);
       return true;
@@ -373,8 +372,7 @@ export class RLock {
    */
   async acquireAsync(options?: AsyncAcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options);
-    const signal = checkSignal(options?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(options?.signal);
     if (this.#reenter()) return true;
     if (tryLockWord(this.#w, RLOCK_STATE)) return this.#own();
     if (timeout === 0) return false;

@@ -12,9 +12,9 @@ import {
   type AsyncAcquireOptions,
   checkInteger,
   checkOptions,
-  checkSignal,
   deadlineOf,
   describeValue,
+  liveSignal,
 } from "./_validate.ts";
 import {
   EC_REGISTERED,
@@ -480,8 +480,7 @@ export class Queue<T = unknown> {
    */
   async putAsync(item: T, options?: AsyncAcquireOptions): Promise<void> {
     const timeout = acquireTimeout(options);
-    const signal = checkSignal(options?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(options?.signal);
     const encoded = this.#encode(item);
     // Its own copy: other code of this thread may encode while this waits.
     const own: Item = {
@@ -631,8 +630,7 @@ export class Queue<T = unknown> {
    */
   async getAsync(options?: AsyncAcquireOptions): Promise<T> {
     const timeout = acquireTimeout(options);
-    const signal = checkSignal(options?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(options?.signal);
     const deadline = deadlineOf(timeout);
     for (;;) {
       let taken: Taken;
@@ -712,8 +710,7 @@ export class Queue<T = unknown> {
    * @throws {Error} (rejects) The signal's reason when aborted.
    */
   async joinAsync(options?: { signal?: AbortSignal }): Promise<void> {
-    const signal = checkSignal(checkOptions(options)?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(checkOptions(options)?.signal);
     await runAsync(this.#joinSteps(newStep()), signal);
   }
 

@@ -9,8 +9,8 @@ import {
   acquireTimeout,
   type AsyncAcquireOptions,
   checkInteger,
-  checkSignal,
   deadlineOf,
+  liveSignal,
 } from "./_validate.ts";
 import {
   lockWord,
@@ -242,8 +242,7 @@ export class Semaphore {
    */
   async acquireAsync(options?: AsyncAcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, true);
-    const signal = checkSignal(options?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(options?.signal);
     if (tryDecrement(this.#w)) return true;
     if (timeout === 0) return false;
     return await runAsync(

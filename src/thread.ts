@@ -12,10 +12,10 @@ import {
   checkInteger,
   checkNumber,
   checkOptions,
-  checkSignal,
   deadlineOf,
   describeValue,
   lenientTimeout,
+  liveSignal,
   TIMEOUT_MAX,
 } from "./_validate.ts";
 import {
@@ -393,8 +393,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     options?: { signal?: AbortSignal },
   ): Promise<boolean> {
     const deadline = deadlineOf(lenientTimeout(timeout));
-    const signal = checkSignal(checkOptions(options)?.signal);
-    signal?.throwIfAborted();
+    const signal = liveSignal(checkOptions(options)?.signal);
     this.#checkJoin();
     return await runAsync(this.#joinSteps(deadline, newStep()), signal);
   }
