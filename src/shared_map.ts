@@ -36,7 +36,6 @@ import {
 } from "./_hash_table.ts";
 import { withMutex } from "./_mutex.ts";
 import {
-  checkReadable,
   dropValue,
   maxBytesOf,
   readValue,
@@ -386,9 +385,6 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
     return this.#locked((w) => {
       const out: [K, V][] = [];
       const u8 = heap().u8;
-      for (let e = tableFirst(w, MAP_TABLE); e !== 0; e = entryAfter(e)) {
-        checkReadable(entryValue(e));
-      }
       for (let e = tableFirst(w, MAP_TABLE); e !== 0; e = entryAfter(e)) {
         out.push([
           decodeKey(u8, entryKeyStart(e)) as K,
