@@ -110,24 +110,21 @@ function put(key: unknown): void {
 }
 
 /**
- * Encodes `key` into this thread's key buffer (valid until the next call);
- * returns its length.
+ * Encodes `key`; returns its bytes: a view of this thread's key buffer,
+ * valid until the next call. (The buffer may be replaced while encoding, so
+ * there is no getter for it: a caller that took it first would read stale
+ * bytes.)
  *
  * @throws {TypeError} When it is not a {@linkcode SharedKey}.
  */
-export function encodeKey(key: unknown, what: string): number {
+export function encodeKey(key: unknown, what: string): Uint8Array {
   const type = typeof key;
   const value = type === "string" || type === "number" || key === null
     ? key
     : plain(key, 0, what);
   length = 0;
   put(value);
-  return length;
-}
-
-/** The key buffer: an encoded key is its first bytes. */
-export function keyBuffer(): Uint8Array {
-  return buffer;
+  return buffer.subarray(0, length);
 }
 
 /** FNV-1a of the first `count` bytes of `bytes` from `start`. */

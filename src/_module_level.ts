@@ -46,7 +46,7 @@ import {
   MR_SITES,
   MR_WORDS,
 } from "./_layout.ts";
-import { encodeKey, hashBytes, keyBuffer } from "./_key_codec.ts";
+import { encodeKey, hashBytes } from "./_key_codec.ts";
 import {
   entryValue,
   setEntryValue,
@@ -195,7 +195,7 @@ function retainIfAlive(ref: number): boolean {
 
 /** The registry key of a site (a string) or of a primitive's ref. */
 function keyOf(what: string | number): Uint8Array {
-  return keyBuffer().slice(0, encodeKey(what, WHAT));
+  return encodeKey(what, WHAT).slice();
 }
 
 /** The entry of `key` in the registry's table at `at`, or 0. */

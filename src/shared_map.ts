@@ -19,7 +19,6 @@ import {
   decodeKey,
   encodeKey,
   hashBytes,
-  keyBuffer,
   type SharedKey,
 } from "./_key_codec.ts";
 import {
@@ -63,13 +62,13 @@ function tooLarge(action: string, bytes: number, max: number): RangeError {
   );
 }
 
-/** What {@linkcode SharedMap}'s key encoding leaves: its length and hash. */
-let keyLength = 0;
+/** What {@linkcode SharedMap}'s key encoding leaves: its bytes and hash. */
+let keyBytes: Uint8Array = new Uint8Array(0);
 let keyHash = 0;
 
 function prepareKey(key: unknown): void {
-  keyLength = encodeKey(key, WHAT);
-  keyHash = hashBytes(keyBuffer(), 0, keyLength);
+  keyBytes = encodeKey(key, WHAT);
+  keyHash = hashBytes(keyBytes, 0, keyBytes.length);
 }
 
 /**
@@ -175,16 +174,16 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
    * yet); returns the record it replaced, 0 for none.
    */
   #store(w: Int32Array, ref: number, action: string): number {
-    const key = keyBuffer();
-    const entry = tableFind(w, MAP_TABLE, key, keyLength, keyHash);
+    const entry = tableFind(w, MAP_TABLE, keyBytes, keyBytes.length, keyHash);
     const before = entry === 0 ? 0 : entryValue(entry);
     const bytes = w[MAP_BYTES] + storedSize(ref) +
-      (entry === 0 ? keyLength : -storedSize(before));
+      (entry === 0 ? keyBytes.length : -storedSize(before));
     if (bytes > w[MAP_MAX_BYTES]) {
       throw tooLarge(action, bytes, w[MAP_MAX_BYTES]);
     }
-    if (entry === 0) tableAdd(w, MAP_TABLE, key, keyLength, keyHash, ref);
-    else setEntryValue(entry, ref);
+    if (entry === 0) {
+      tableAdd(w, MAP_TABLE, keyBytes, keyBytes.length, keyHash, ref);
+    } else setEntryValue(entry, ref);
     w[MAP_BYTES] = bytes;
     return before;
   }
@@ -204,7 +203,7 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
 
   /** The entry of the prepared key, 0 for none (the map locked). */
   #find(w: Int32Array): number {
-    return tableFind(w, MAP_TABLE, keyBuffer(), keyLength, keyHash);
+    return tableFind(w, MAP_TABLE, keyBytes, keyBytes.length, keyHash);
   }
 
   /**
@@ -278,7 +277,7 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
       const entry = this.#find(w);
       if (entry === 0) return 0;
       const value = entryValue(entry);
-      w[MAP_BYTES] -= keyLength + storedSize(value);
+      w[MAP_BYTES] -= keyBytes.length + storedSize(value);
       tableRemove(w, MAP_TABLE, entry);
       return value;
     });
