@@ -413,12 +413,21 @@ export async function runAsync<R>(
     let outcome: boolean;
     try {
       if (step.kind === LOCK) {
-        outcome = await lockWordAsync(
-          step.words,
-          step.index,
-          step.deadline,
-          undefined,
-        );
+        // Taken and used in one synchronous stretch: an await between
+        // taking an internal lock and the protocol's next step would hold
+        // it while this thread runs other code (a put() right after a
+        // pending getAsync() would wait for itself).
+        if (
+          tryLockWord(step.words, step.index) ||
+          Atomics.exchange(step.words, step.index, 2) === 0
+        ) {
+          outcome = true;
+        } else if (performance.now() >= step.deadline) {
+          outcome = false;
+        } else {
+          await waitWordAsync(step.words, step.index, 2, step.deadline);
+          continue;
+        }
       } else if (step.kind === SPIN) {
         outcome = false;
       } else {
