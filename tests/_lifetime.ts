@@ -18,6 +18,12 @@ export function slowWorker(label: string): void {
   console.log(`${label} done`);
 }
 
+/** Prints long after an exit that does not wait for it (a daemon's). */
+export function lateWorker(label: string): void {
+  new Event().wait(20_000);
+  console.log(`${label} done`);
+}
+
 export function forever(): void {
   new Event().wait();
 }
@@ -77,7 +83,7 @@ if (import.meta.main) {
     case "daemon":
       new Thread({ target: forever, daemon: true }).start();
       new Thread({ target: busy, daemon: true }).start();
-      new Thread({ target: slowWorker, args: ["daemon"], daemon: true })
+      new Thread({ target: lateWorker, args: ["daemon"], daemon: true })
         .start();
       break;
     case "nested":
