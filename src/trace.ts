@@ -222,14 +222,16 @@ export function timelineHtml(
   return drawTimeline(trace, title);
 }
 
-/** `WEFT_TRACE=file`: traces the whole run, writes the file at exit. */
+/**
+ * `WEFT_TRACE=file`: traces the whole run, writes the file at exit. Read
+ * only when env access is granted already: importing the library never
+ * prompts. (Without the permission Deno gives no way to see whether the
+ * variable is set: /proc/self/environ needs --allow-all.)
+ */
 function traceFromEnvironment(): void {
-  let path: string | undefined;
-  try {
-    path = Deno.env.get("WEFT_TRACE");
-  } catch {
-    return; // No --allow-env: nothing asked for.
-  }
+  const descriptor = { name: "env", variable: "WEFT_TRACE" } as const;
+  if (Deno.permissions.querySync(descriptor).state !== "granted") return;
+  const path = Deno.env.get("WEFT_TRACE");
   if (!path) return;
   startTrace();
   addEventListener("unload", () => {

@@ -143,6 +143,33 @@ test("WEFT_TRACE=file traces a whole program and writes the file at exit", async
   }
 });
 
+test("importing the library in a terminal with WEFT_TRACE set and no env access never prompts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const program = `${dir}/program.ts`;
+    await Deno.writeTextFile(
+      program,
+      `import ${
+        JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+      };\nconsole.log("ran");\n`,
+    );
+    // `script` runs the child in a terminal, where Deno would ask.
+    const { stdout } = await new Deno.Command("script", {
+      args: ["-qec", `${Deno.execPath()} run -R ${program}`, "/dev/null"],
+      env: { WEFT_TRACE: `${dir}/trace.json`, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    assert.doesNotMatch(out, /requests env access/);
+    assert.match(out, /^ran\r?$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 test("with no trace running, a wait records nothing", () => {
   const e = new Event();
   e.set();
