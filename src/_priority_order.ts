@@ -28,6 +28,30 @@ function typeName(v: unknown): string {
 }
 
 /**
+ * Refuses an item the natural order cannot place: NaN (or an invalid Date)
+ * anywhere in it is neither smaller nor larger than anything, so the queue
+ * would misorder without a word.
+ *
+ * @throws {TypeError} When the item holds one.
+ */
+export function checkOrderable(item: unknown, depth = 0): void {
+  if (
+    typeof item === "number"
+      ? Number.isNaN(item)
+      : item instanceof Date && Number.isNaN(item.getTime())
+  ) {
+    throw new TypeError(
+      `Cannot put an item in a PriorityQueue: received ${
+        typeof item === "number" ? "NaN" : "an invalid Date"
+      }, which has no place in the order (pass { compare } to order such items)`,
+    );
+  }
+  if (Array.isArray(item) && depth < 64) {
+    for (let i = 0; i < item.length; i++) checkOrderable(item[i], depth + 1);
+  }
+}
+
+/**
  * Python's ordering of tuples and the values in them: numbers and bigints,
  * strings, Dates, arrays element by element.
  *

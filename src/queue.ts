@@ -92,6 +92,7 @@ import {
 } from "./_wait.ts";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./queue_errors.ts";
 import {
+  checkOrderable,
   loadCompare,
   naturalCompare,
   type Order,
@@ -307,6 +308,9 @@ export class Queue<T = unknown> {
    * buffer until the next encode.
    */
   #encode(item: unknown): Item {
+    if (this.#order === PRIORITY && this.#compareRef === undefined) {
+      checkOrderable(item);
+    }
     const { buffer, length, sabs } = encodeRaw(item, "item", callerModules);
     const max = this.#w[Q_MAX_BYTES];
     if (max !== 0 && length > max) {

@@ -95,6 +95,22 @@ test("PriorityQueue: a comparator orders items in every thread; unorderable item
   assert.equal(natural.get(), 1);
 });
 
+test("PriorityQueue refuses NaN anywhere in an item with a TypeError, empty or not", async () => {
+  const q = new PriorityQueue<unknown>();
+  assert.throws(() => q.put(NaN), TypeError);
+  assert.throws(() => q.put([1, [2, NaN]]), /NaN/);
+  assert.throws(() => q.put(new Date(NaN)), /invalid Date/);
+  await assert.rejects(q.putAsync([NaN, "x"]), TypeError);
+  q.put([2, "b"]);
+  q.put([1, "a"]);
+  assert.throws(() => q.putNowait([NaN, "c"]), TypeError);
+  assert.equal(q.qsize(), 2);
+  assert.deepEqual(drain(q), [[1, "a"], [2, "b"]]);
+  const custom = new PriorityQueue<number>(0, { compare: (a, b) => a - b });
+  custom.put(NaN);
+  assert.ok(Number.isNaN(custom.get()), "a comparator decides for itself");
+});
+
 test("Queue: QueueFull and QueueEmpty at the bounds, without waiting or after a timeout", () => {
   const q = new Queue<number>(2);
   assert.equal(q.maxsize, 2);
