@@ -408,6 +408,7 @@ export async function runAsync<R>(
   signal?: AbortSignal,
 ): Promise<R> {
   let next = protocol.next();
+  let contended = false;
   while (!next.done) {
     const step = next.value;
     let outcome: boolean;
@@ -416,18 +417,22 @@ export async function runAsync<R>(
         // Taken and used in one synchronous stretch: an await between
         // taking an internal lock and the protocol's next step would hold
         // it while this thread runs other code (a put() right after a
-        // pending getAsync() would wait for itself).
+        // pending getAsync() would wait for itself). Once it has slept, a
+        // waiter takes the word as 2 (contended), so that the unlock wakes
+        // the next sleeper.
         if (
-          tryLockWord(step.words, step.index) ||
+          (!contended && tryLockWord(step.words, step.index)) ||
           Atomics.exchange(step.words, step.index, 2) === 0
         ) {
           outcome = true;
         } else if (performance.now() >= step.deadline) {
           outcome = false;
         } else {
+          contended = true;
           await waitWordAsync(step.words, step.index, 2, step.deadline);
           continue;
         }
+        contended = false;
       } else if (step.kind === SPIN) {
         outcome = false;
       } else {
