@@ -43,8 +43,18 @@ import {
   resolve,
   resolveSync,
 } from "./_locate.ts";
-import { Condition } from "./condition.ts";
-import { Lock } from "./lock.ts";
+import { _lockOf, _waitSteps, Condition } from "./condition.ts";
+import { _lockWordOf, Lock } from "./lock.ts";
+import {
+  lockStep,
+  newStep,
+  type Protocol,
+  run,
+  runAsync,
+  type Step,
+  syncStep,
+  unlockWord,
+} from "./_wait.ts";
 
 /** Options of {@linkcode Barrier}. */
 export interface BarrierOptions {
@@ -200,21 +210,7 @@ export class Barrier {
    */
   wait(timeout?: number): number {
     const deadline = deadlineOf(this.#timeoutOf(timeout));
-    const cond = this.#cond;
-    using _ = cond.hold();
-    const steps = this.#passSteps(deadline);
-    let next = steps.next();
-    while (!next.done) {
-      let notified: boolean;
-      try {
-        notified = cond.wait(timeoutUntil(next.value));
-      } catch (error) {
-        next = steps.throw(error);
-        continue;
-      }
-      next = steps.next(notified);
-    }
-    return next.value;
+    return run(this.#passSteps(deadline, syncStep()));
   }
 
   /**
@@ -232,31 +228,29 @@ export class Barrier {
   ): Promise<number> {
     const deadline = deadlineOf(this.#timeoutOf(timeout));
     const signal = liveSignal(checkOptions(options)?.signal);
-    const cond = this.#cond;
-    using _ = await cond.holdAsync({ signal });
-    const steps = this.#passSteps(deadline);
-    let next = steps.next();
-    while (!next.done) {
-      let notified: boolean;
-      try {
-        notified = await cond.waitAsync(timeoutUntil(next.value), { signal });
-      } catch (error) {
-        next = steps.throw(error);
-        continue;
-      }
-      next = steps.next(notified);
-    }
-    return next.value;
+    return await runAsync(this.#passSteps(deadline, newStep()), signal);
   }
 
   /**
-   * Passing the barrier, with its condition's lock held, for wait() and
-   * waitAsync() alike: yields the deadline of each wait on the condition it
-   * needs (Infinity: until notified), and returns the arrival index.
+   * Passing the barrier, for wait() and waitAsync() alike: one protocol
+   * that takes the condition's lock, waits on the condition as it needs
+   * (its lock let go meanwhile, never held across an await), and returns
+   * the arrival index.
    */
-  *#passSteps(deadline: number): Generator<number, number, boolean> {
+  *#passSteps(deadline: number, step: Step): Protocol<number> {
+    const { words, index: at } = _lockWordOf(_lockOf(this.#cond));
+    yield lockStep(step, words, at, Infinity);
+    try {
+      return yield* this.#pass(deadline, step);
+    } finally {
+      unlockWord(words, at);
+    }
+  }
+
+  *#pass(deadline: number, step: Step): Protocol<number> {
+    const cond = this.#cond;
     while (this.#state === RESETTING || this.#state === DRAINING) {
-      yield Infinity;
+      yield* _waitSteps(cond, Infinity, step);
     }
     if (this.#state < 0) throw new BrokenBarrierError();
     const index = this.#count;
@@ -266,7 +260,7 @@ export class Barrier {
         this.#release();
       } else {
         while (this.#state === FILLING && performance.now() < deadline) {
-          yield deadline;
+          yield* _waitSteps(cond, deadline, step);
         }
         this.#checkPassed(this.#state !== FILLING);
       }
@@ -356,9 +350,4 @@ export class Barrier {
   get broken(): boolean {
     return this.#state === BROKEN;
   }
-}
-
-/** The timeout (ms) of a wait until `deadline`; undefined for none. */
-function timeoutUntil(deadline: number): number | undefined {
-  return deadline === Infinity ? undefined : deadline - performance.now();
 }

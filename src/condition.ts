@@ -14,17 +14,19 @@ import {
   liveSignal,
 } from "./_validate.ts";
 import {
+  lockStep,
   newStep,
   type Protocol,
   run,
   runAsync,
-  spinWhile,
+  spinStep,
   type Step,
   syncStep,
+  tryLockWord,
   waitStep,
 } from "./_wait.ts";
 import { blocking, instant, observing, unblocked } from "./_observe.ts";
-import { AT_NOTIFY, WAIT_CONDITION } from "./_trace_buffer.ts";
+import { AT_NOTIFY, WAIT_ACQUIRE, WAIT_CONDITION } from "./_trace_buffer.ts";
 import {
   COND_COUNT,
   COND_HEAD,
@@ -56,10 +58,10 @@ import {
 } from "./_handles.ts";
 import { alloc, free, heap, wordsAt } from "./_heap.ts";
 import {
-  _acquireRestore,
-  _acquireRestoreAsync,
   _isOwned,
+  _lockWordOf,
   _releaseSave,
+  _retaken,
   type HoldAsyncOptions,
   Lock,
   RLock,
@@ -107,6 +109,32 @@ function* sleepSteps(
     settle(node, ENTRY_CANCELLED);
     throw reason;
   }
+}
+
+let waitSteps: (
+  cond: Condition,
+  deadline: number,
+  step: Step,
+) => Protocol<boolean>;
+
+/**
+ * Internal: a wait on `cond` as a protocol, for a primitive built on a
+ * Condition (Barrier) that runs its whole wait as one protocol. The caller
+ * holds the condition's lock.
+ */
+export function _waitSteps(
+  cond: Condition,
+  deadline: number,
+  step: Step,
+): Protocol<boolean> {
+  return waitSteps(cond, deadline, step);
+}
+
+let lockOf: (cond: Condition) => Lock | RLock;
+
+/** Internal: the lock of `cond`. */
+export function _lockOf(cond: Condition): Lock | RLock {
+  return lockOf(cond);
 }
 
 /**
@@ -179,6 +207,8 @@ export class Condition {
   }
 
   static {
+    waitSteps = (c, deadline, step) => c.#waitSteps(deadline, step);
+    lockOf = (c) => c.#lock;
     defineKind(
       K_CONDITION,
       Condition,
@@ -337,20 +367,7 @@ export class Condition {
   wait(timeout?: number): boolean {
     const deadline = deadlineOf(lenientTimeout(timeout));
     this.#checkOwned("wait");
-    const node = this.#enqueue();
-    const saved = _releaseSave(this.#lock);
-    const observed = observing();
-    if (observed) blocking(this.#ref);
-    try {
-      // Spin as WAITING first: a notify() then needs no Atomics.notify.
-      if (!spinWhile(node, N_STATE, ENTRY_WAITING)) {
-        run(sleepSteps(node, deadline, syncStep()));
-      }
-    } finally {
-      if (observed) unblocked(this.#ref, WAIT_CONDITION);
-      _acquireRestore(this.#lock, saved);
-    }
-    return this.#finish(node);
+    return run(this.#waitSteps(deadline, syncStep()));
   }
 
   /**
@@ -369,28 +386,43 @@ export class Condition {
   ): Promise<boolean> {
     const deadline = deadlineOf(lenientTimeout(timeout));
     const signal = liveSignal(checkOptions(options)?.signal);
-    return await this.#waitAsync(deadline, signal);
+    this.#checkOwned("wait");
+    return await runAsync(this.#waitSteps(deadline, newStep()), signal);
   }
 
-  /** Waits asynchronously; aborted, it takes the lock back and rejects. */
-  async #waitAsync(
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ): Promise<boolean> {
-    this.#checkOwned("wait");
+  /**
+   * A wait, as a protocol (the lock held by the caller, checked): releases
+   * the lock, sleeps until notified or `deadline`, takes the lock back.
+   * Aborted, it takes the lock back, passes on a notification it got, and
+   * throws the reason.
+   */
+  *#waitSteps(deadline: number, step: Step): Protocol<boolean> {
     const node = this.#enqueue();
     const saved = _releaseSave(this.#lock);
     const observed = observing();
     if (observed) blocking(this.#ref);
     let aborted: { reason: unknown } | undefined;
     try {
-      await runAsync(sleepSteps(node, deadline, newStep()), signal);
+      // Spin as WAITING first: a notify() then needs no Atomics.notify.
+      if (!(yield spinStep(step, node, N_STATE, ENTRY_WAITING))) {
+        yield* sleepSteps(node, deadline, step);
+      }
     } catch (reason) {
       aborted = { reason };
     } finally {
       if (observed) unblocked(this.#ref, WAIT_CONDITION);
-      await _acquireRestoreAsync(this.#lock, saved);
     }
+    const { words, index, ref } = _lockWordOf(this.#lock);
+    if (!tryLockWord(words, index)) {
+      const watched = observing();
+      if (watched) blocking(ref);
+      try {
+        yield lockStep(step, words, index, Infinity);
+      } finally {
+        if (watched) unblocked(ref, WAIT_ACQUIRE);
+      }
+    }
+    _retaken(this.#lock, saved);
     const notified = this.#finish(node);
     if (aborted === undefined) return notified;
     // A notification this aborted wait received goes to another waiter.
@@ -439,7 +471,7 @@ export class Condition {
     let result = predicate();
     while (!result) {
       if (performance.now() >= deadline) break;
-      await this.#waitAsync(deadline, signal);
+      await runAsync(this.#waitSteps(deadline, newStep()), signal);
       result = predicate();
     }
     return result;

@@ -54,12 +54,12 @@ export function _isOwned(lock: Lock | RLock): boolean {
  */
 export function _releaseSave(lock: Lock | RLock): number {
   if (lock instanceof Lock) {
-    if (observing()) released(lockWords(lock).byteOffset >> 2);
+    if (observing()) released(lockWords(lock).byteOffset / 4);
     unlockWord(lockWords(lock), 0);
     return 1;
   }
   const w = rlockWords(lock);
-  if (observing()) released(w.byteOffset >> 2);
+  if (observing()) released(w.byteOffset / 4);
   const count = w[RLOCK_COUNT];
   w[RLOCK_COUNT] = 0;
   w[RLOCK_OWNER] = 0;
@@ -67,19 +67,32 @@ export function _releaseSave(lock: Lock | RLock): number {
   return count;
 }
 
-/** Internal: takes `lock` back as {@linkcode _releaseSave} left it. */
-export function _acquireRestore(lock: Lock | RLock, saved: number): void {
-  lock.acquire();
-  if (lock instanceof RLock) rlockWords(lock)[RLOCK_COUNT] = saved;
+/**
+ * Internal: where `lock`'s futex word is (its words and index) and its ref,
+ * for a protocol that takes it back with a LOCK step (see _wait.ts).
+ */
+export function _lockWordOf(
+  lock: Lock | RLock,
+): { words: Int32Array; index: number; ref: number } {
+  const words = lock instanceof Lock ? lockWords(lock) : rlockWords(lock);
+  return {
+    words,
+    index: lock instanceof Lock ? 0 : RLOCK_STATE,
+    ref: words.byteOffset / 4,
+  };
 }
 
-/** Internal: the asynchronous twin of {@linkcode _acquireRestore}. */
-export async function _acquireRestoreAsync(
-  lock: Lock | RLock,
-  saved: number,
-): Promise<void> {
-  await lock.acquireAsync();
-  if (lock instanceof RLock) rlockWords(lock)[RLOCK_COUNT] = saved;
+/**
+ * Internal: a protocol just took `lock`'s word back: leaves the lock as
+ * {@linkcode _releaseSave} found it (an RLock's owner and `saved` levels).
+ */
+export function _retaken(lock: Lock | RLock, saved: number): void {
+  const words = lock instanceof Lock ? lockWords(lock) : rlockWords(lock);
+  if (lock instanceof RLock) {
+    words[RLOCK_OWNER] = _ownIdent();
+    words[RLOCK_COUNT] = saved;
+  }
+  if (observing()) acquired(words.byteOffset / 4);
 }
 
 // The calling thread's ident, cached until the worker runs another thread.

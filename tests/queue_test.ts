@@ -30,6 +30,7 @@ import {
   useShared,
 } from "./_fixtures.ts";
 import { LateQueueThing } from "./_queue_late_class.ts";
+import { getAsyncThenSpin, putThenMark } from "./_async_waits.ts";
 
 function drain<T>(
   q: { get(o?: { blocking?: boolean }): T; empty(): boolean },
@@ -650,4 +651,51 @@ test("shutdown(immediate) drops queued items holding Locks; a later get raises Q
   lock.release();
   event.set();
   assert.equal(event.isSet(), true);
+});
+
+Deno.test({
+  name:
+    "a pending getAsync()/putAsync() holds no lock: sync calls right after it in the same thread return",
+  timeout: 60_000,
+}, async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_async_waits.ts", import.meta.url).href],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.deepEqual(new TextDecoder().decode(stdout).trim().split("\n"), [
+    "Queue getAsync, put: 1",
+    "Queue full, putAsync, get: 2",
+    "Queue then get: 3",
+    "LifoQueue getAsync, put: 1",
+    "LifoQueue full, putAsync, get: 2",
+    "LifoQueue then get: 3",
+    "PriorityQueue getAsync, put: 1",
+    "PriorityQueue full, putAsync, get: 2",
+    "PriorityQueue then get: 3",
+    "SimpleQueue getAsync, put: 3",
+    "Barrier waitAsync, abort: true",
+  ]);
+});
+
+test("a thread busy after its getAsync() holds up no put() of another thread", () => {
+  const q = new Queue<number>();
+  const pending = new Event();
+  const put = new Event();
+  const go = cells(1);
+  const getter = new Thread({
+    target: getAsyncThenSpin,
+    args: [q, pending, go],
+  });
+  getter.start();
+  assert.ok(pending.wait(10_000));
+  const putter = new Thread({ target: putThenMark, args: [q, put] });
+  putter.start();
+  const returned = put.wait(5_000);
+  Atomics.store(go, 0, 1);
+  getter.join();
+  putter.join();
+  assert.ok(returned, "put() returned while the getter's thread was busy");
 });
