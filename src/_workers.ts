@@ -179,10 +179,27 @@ function limit(): number {
   return value === 0 ? DEFAULT_LIMIT : value - 1;
 }
 
-/** Sets how many finished workers may stay parked (see setThreadPoolSize). */
+/**
+ * Sets how many finished workers may stay parked (see setThreadPoolSize),
+ * and dismisses the idle ones beyond it: a lower limit takes effect at once
+ * (with 0, every later thread gets a fresh worker).
+ */
 export function setPoolLimit(size: number): void {
-  Atomics.store(words(), H_POOL_LIMIT, size + 1);
+  const w = words();
+  Atomics.store(w, H_POOL_LIMIT, size + 1);
+  let idle = idleWorkers();
+  for (let entry = 0; entry < POOL_MAX && idle > size; entry++) {
+    const at = poolWord(entry, P_STATE);
+    if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) continue;
+    Atomics.store(w, poolWord(entry, P_JOB), NO_JOB);
+    Atomics.store(w, at, P_READY);
+    Atomics.notify(w, at, 1);
+    idle--;
+  }
 }
+
+/** The job handed to a parked worker to dismiss it: it closes. */
+const NO_JOB = 0;
 
 let firstSpawn = true;
 /** How long a start() waits for a spare that is booting rather than create a worker. */
@@ -514,8 +531,11 @@ function enter(boot: Boot, w: Int32Array): boolean {
   return true;
 }
 
-/** Waits, in the pool, until a thread is handed to the calling worker. */
-export function awaitJob(boot: Boot): Delivery {
+/**
+ * Waits, in the pool, until a thread is handed to the calling worker;
+ * undefined when it is dismissed instead (it should close).
+ */
+export function awaitJob(boot: Boot): Delivery | undefined {
   const w = words();
   const at = poolWord(ownEntry, P_STATE);
   for (let state = P_IDLE; state !== P_READY; state = Atomics.load(w, at)) {
@@ -523,6 +543,7 @@ export function awaitJob(boot: Boot): Delivery {
   }
   Atomics.store(w, at, P_BUSY);
   const ref = Atomics.load(w, poolWord(ownEntry, P_JOB));
+  if (ref === NO_JOB) return undefined;
   const sabsAt = heap().i32[ref + J_SABS];
   if (sabsAt === J_NO_SABS) return { ref, delivered: [] };
   if (sabsAt !== J_DIRECT) return { ref, delivered: fetchRelayed(sabsAt) };

@@ -722,8 +722,10 @@ export function sleep(ms: number): void {
  * Sets how many finished threads' workers stay parked for reuse by later
  * threads (default 8, at most 64; 0 turns reuse off). A reused worker runs
  * each thread fresh: its own ident, name, ThreadLocal values and no timers of
- * an earlier thread. Workers already parked beyond a lower limit stay until
- * reused.
+ * an earlier thread; but a module's top level runs once per worker, so plain
+ * module variables keep what earlier threads on that worker left (keep
+ * per-thread state in a ThreadLocal, shared state in SharedValue, SharedList
+ * or SharedMap). Idle workers beyond a lower limit are dismissed at once.
  *
  * @param size The number of parked workers kept.
  * @throws {TypeError} If `size` is not a number.

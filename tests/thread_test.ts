@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { countRun } from "./_module_state.ts";
 import {
   activeCount,
   currentThread,
@@ -516,4 +517,40 @@ test("Thread.joinAsync() rejects with the signal's reason; the thread runs on", 
   assert.equal(t.isAlive(), true);
   release.set();
   assert.equal(await t.joinAsync(), true);
+});
+
+test("plain module variables are per worker: a reused worker's next thread sees them, a fresh worker does not", () => {
+  const runs = 6;
+  const out = cells(2 * runs);
+  const sequentially = (): Map<number, number[]> => {
+    for (let i = 0; i < runs; i++) {
+      const t = new Thread({ target: countRun, args: [out, i] });
+      t.start();
+      t.join();
+    }
+    const byWorker = new Map<number, number[]>();
+    for (let i = 0; i < runs; i++) {
+      const worker = Atomics.load(out, 2 * i + 1);
+      byWorker.set(worker, [
+        ...byWorker.get(worker) ?? [],
+        Atomics.load(out, 2 * i),
+      ]);
+    }
+    return byWorker;
+  };
+  // Reused workers: each one's module copy counts on from where it was.
+  const reused = sequentially();
+  assert.ok(reused.size < runs, "some worker ran more than one thread");
+  for (const counts of reused.values()) {
+    assert.deepEqual(counts, counts.map((_, i) => counts[0] + i));
+  }
+  // No reuse: every thread loads the module fresh.
+  setThreadPoolSize(0);
+  try {
+    const fresh = sequentially();
+    assert.equal(fresh.size, runs);
+    for (const counts of fresh.values()) assert.deepEqual(counts, [1]);
+  } finally {
+    setThreadPoolSize(8);
+  }
 });
