@@ -38,6 +38,59 @@ test(
   60_000,
 );
 
+Deno.test({
+  name:
+    "module-level sharing holds in a module whose path is long (sites longer than the key buffer keep their own keys)",
+  timeout: 90_000,
+}, async () => {
+  // The registry's keys once came from a buffer read before the encode that
+  // replaced it, so sites whose keys outgrew it shared a stale key: whether
+  // that happened depended on the module's path.
+  const dir = `${await Deno.makeTempDir()}/${
+    "a-long-directory-name-".repeat(8)
+  }`;
+  await Deno.mkdir(dir, { recursive: true });
+  try {
+    const fixtures = new URL("./_module_level_fixtures.ts", import.meta.url);
+    const source = (await Deno.readTextFile(fixtures)).replace(
+      /from "(\.\.\/[^"]+)"/g,
+      (_, path) => `from ${JSON.stringify(new URL(path, fixtures).href)}`,
+    );
+    await Deno.writeTextFile(`${dir}/fixtures.ts`, source);
+    await Deno.writeTextFile(
+      `${dir}/program.ts`,
+      `import { Thread } from ${
+        JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+      };
+import { shareOf } from ${
+        JSON.stringify(new URL("../src/_handles.ts", import.meta.url).href)
+      };
+import { primitives, reportRefs } from "./fixtures.ts";
+const out = new Int32Array(new SharedArrayBuffer(256));
+const t = new Thread({ target: reportRefs, args: [out] });
+t.start();
+t.join();
+const mine = primitives().map((p) => shareOf(p)!.ref);
+const theirs = [...out.subarray(1, 1 + out[0])];
+console.log(JSON.stringify(theirs.slice(0, -1)) === JSON.stringify(mine.slice(0, -1)) && theirs.at(-1) !== mine.at(-1) ? "shared as at top level" : JSON.stringify({ mine, theirs }));
+`,
+    );
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${dir}/program.ts`],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.equal(
+      new TextDecoder().decode(stdout).trim(),
+      "shared as at top level",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 test(
   "a loop at top level makes one shared primitive per iteration, and a class built at top level shares what its constructor and fields make",
   () => {
