@@ -5,6 +5,7 @@
 // top level runs there, as in Python) and picks the export with that source.
 import { freeNames, SAFE_GLOBALS } from "./_free_names.ts";
 import { closeWindow, openWindow } from "./_module_level.ts";
+import { libName, libValue } from "./_lib_exports.ts";
 
 /** Where a function or class can be found again. */
 export interface CodeRef {
@@ -48,15 +49,6 @@ export function callerModules(): string[] {
   return out;
 }
 
-const libNames = new WeakMap<object, string>();
-const libValues = new Map<string, object>();
-
-/** Marks one of this library's exports, so that it is found by name. */
-export function markLib(value: object, name: string): void {
-  libNames.set(value, name);
-  libValues.set(name, value);
-}
-
 const described = new WeakMap<object, CodeRef>();
 
 /** Describes `fn` for another thread. */
@@ -66,7 +58,7 @@ export function describe(
 ): CodeRef {
   const cached = described.get(fn);
   if (cached !== undefined && sameList(cached.modules, modules)) return cached;
-  const lib = libNames.get(fn);
+  const lib = libName(fn);
   const ref: CodeRef = lib === undefined
     ? { name: fn.name, source: Function.prototype.toString.call(fn), modules }
     : { name: fn.name, source: "", modules: [], lib };
@@ -175,7 +167,7 @@ export async function resolveClass(ref: CodeRef): Promise<Constructor> {
 }
 
 function fromLib(ref: CodeRef): Located {
-  const fn = libValues.get(ref.lib!);
+  const fn = libValue(ref.lib!);
   if (typeof fn !== "function") {
     throw new TypeError(`@weft/threading has no export named ${ref.lib}`);
   }

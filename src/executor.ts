@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { markLib } from "./_lib_exports.ts";
 import {
   EC_REGISTERED,
   EC_SEQ,
@@ -71,13 +72,7 @@ import {
   messageMissing,
   storeMessage,
 } from "./_message.ts";
-import {
-  callerModules,
-  type CodeRef,
-  describe,
-  markLib,
-  resolve,
-} from "./_locate.ts";
+import { callerModules, type CodeRef, describe, resolve } from "./_locate.ts";
 import { cancel, markRunning, settle } from "./_future_state.ts";
 import { _futureRef, Future } from "./future.ts";
 import { _threadExtra, Thread } from "./thread.ts";

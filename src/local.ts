@@ -4,13 +4,13 @@
  *
  * @module
  */
+import { markLib } from "./_lib_exports.ts";
 import { runtime } from "./_runtime.ts";
 import { defineExtension } from "./_codec.ts";
 import {
   callerModules,
   type CodeRef,
   describe,
-  markLib,
   resolveClass,
   resolveClassSync,
 } from "./_locate.ts";

@@ -7,7 +7,7 @@
 import { _newName, _threadExtra, Thread } from "./thread.ts";
 import { Event } from "./event.ts";
 import { checkNumber, describeValue, TIMEOUT_MAX } from "./_validate.ts";
-import { markLib } from "./_locate.ts";
+import { markLib } from "./_lib_exports.ts";
 
 interface TimerState {
   interval: number;
