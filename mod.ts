@@ -60,6 +60,7 @@ export { BoundedSemaphore, Semaphore } from "./src/semaphore.ts";
 export { Barrier, type BarrierOptions } from "./src/barrier.ts";
 export { Timer } from "./src/timer.ts";
 export { ThreadLocal } from "./src/local.ts";
+export { setModuleSharing, shared } from "./src/shared.ts";
 export { SharedValue, type SharedValueOptions } from "./src/shared_value.ts";
 export { SharedList, type SharedListOptions } from "./src/shared_list.ts";
 export {

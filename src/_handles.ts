@@ -18,13 +18,6 @@ import {
   unretain,
 } from "./_heap.ts";
 import { KINDS } from "./_layout.ts";
-import {
-  created,
-  forget,
-  isModuleLevel,
-  moduleLevelRef,
-  settle,
-} from "./_module_level.ts";
 
 // deno-lint-ignore no-explicit-any
 type Constructor = abstract new (...args: any[]) => object;
@@ -80,6 +73,34 @@ export function defineKind<T extends object>(
 }
 
 /**
+ * What naming does at a primitive's construction: module-level sharing
+ * (_module_level.ts) makes a primitive constructed at a module's top level
+ * the one kept under its site's name.
+ */
+export interface Naming {
+  /** The block (retained once) a new primitive of `kind` is built over, or 0. */
+  ref(kind: number): number;
+  /** A block of `kind` was made for the construction under way. */
+  created(ref: number, kind: number): void;
+  /** Its handle is complete; true when its reference was taken already. */
+  settle(ref: number): boolean;
+  /** The last reference to `ref` is gone. */
+  forget(ref: number): void;
+}
+
+let naming: Naming | undefined;
+
+/** Installs the naming (once, from _module_level.ts). */
+export function setNaming(n: Naming): void {
+  naming = n;
+}
+
+/** The name of a kind's class (`Lock`), or "object" for plain storage. */
+export function kindLabel(kind: number): string {
+  return kinds[kind]?.cls.name ?? "object";
+}
+
+/**
  * For a primitive's constructor: the ref of the block of `kind` it is being
  * rebuilt over (a handle from another thread, or a module-level primitive
  * another thread made: see _module_level.ts), or 0 when it is a new
@@ -87,7 +108,7 @@ export function defineKind<T extends object>(
  */
 export function adoption(kind: number): number {
   const ref = adopting;
-  if (ref === 0) return moduleLevelRef(kind);
+  if (ref === 0) return naming === undefined ? 0 : naming.ref(kind);
   adopting = 0;
   return ref;
 }
@@ -111,13 +132,13 @@ export function setObserver(o: Observer): void {
 export function create(kind: number, bytes: number): number {
   const ref = alloc(bytes, kind);
   if (observer?.active()) observer.created(ref, kind);
-  created(ref, kind);
+  naming?.created(ref, kind);
   return ref;
 }
 
 /** Makes `handle` hold a reference on `ref` for as long as it lives. */
 export function track(handle: object, ref: number): void {
-  if (!settle(ref)) retain(ref);
+  if (naming === undefined || !naming.settle(ref)) retain(ref);
   let slot = vacant.pop();
   if (slot === undefined) {
     if (used === held.length) {
@@ -178,10 +199,17 @@ export { retain };
 /** Drops one reference; the last one destroys and frees the block. */
 export function release(ref: number): void {
   if (!unretain(ref)) return;
-  if (isModuleLevel(ref)) forget(ref);
+  naming?.forget(ref);
   kinds[kindOf(ref)]?.destroy?.(ref);
   observer?.destroyed(ref);
   free(ref);
+}
+
+const onClose: (() => void)[] = [];
+
+/** Registers what to let go of when this isolate closes (see releaseAll). */
+export function onReleaseAll(fn: () => void): void {
+  onClose.push(fn);
 }
 
 /**
@@ -189,6 +217,7 @@ export function release(ref: number): void {
  * free blocks it kept: it is closing.
  */
 export function releaseAll(): void {
+  for (const fn of onClose) fn();
   closed = true;
   for (let slot = 0; slot < used; slot++) {
     if (held[slot] !== 0) release(held[slot]);

@@ -42,10 +42,11 @@ export const H_TRACE = 25; // ref of the trace buffer, 0: none
 export const H_TRACE_EPOCH = 26; // float64 at words 26-27: when the trace began (epoch ms)
 export const H_NAMES = 28; // ref of the names table of primitives, 0: none yet
 export const H_NAMES_LOCK = 29; // its mutex
-export const H_MODULES = 30; // ref of the registry of module-level primitives (MR_*), 0: none yet
-export const H_MODULES_LOCK = 31; // held while that registry is created
+export const H_SHARED = 30; // ref of the registry of shared names (SN_*), 0: none yet
+export const H_SHARED_LOCK = 31; // held while that registry is created
 export const H_CLASS_LOCKS = 32; // a spin lock per size class
 export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
+export const H_MODULE_SHARING = 127; // 1: module-level detection off (setModuleSharing)
 export const HEADER_WORDS = 128;
 
 // Per-thread slot words.
@@ -162,7 +163,7 @@ export const BLOCK_HEADER_WORDS = 2;
 export const B_INFO = -2; // size class | kind << 8 | FREE_BIT
 export const B_REFS = -1; // references to a primitive's block, across threads
 export const FREE_BIT = 1 << 30;
-export const MODULE_LEVEL_BIT = 1 << 29; // set on a primitive in the registry of module-level ones
+export const MODULE_LEVEL_BIT = 1 << 29; // set on a primitive kept under a shared name (module-level ones too)
 export const MIN_CLASS_BYTES = 16;
 export const CLASSES = 27; // 16 B .. 1 GiB
 
@@ -299,18 +300,29 @@ export const MAP_MAX_BYTES = 3;
 export const MAP_TABLE = 4;
 export const MAP_WORDS = 9;
 
-// The registry of module-level primitives (see _module_level.ts): a mutex, a
-// word bumped when a claimed entry is settled, the table of sites (entry
-// value: the primitive's ref, or MR_CLAIMED while its first thread builds
-// it), the table from a primitive's ref to its site's entry, and the table
-// of module-level ThreadLocals' sites (entry value: the local's id).
-export const MR_LOCK = 0;
-export const MR_BELL = 1;
-export const MR_SITES = 2;
-export const MR_REFS = MR_SITES + TABLE_WORDS;
-export const MR_LOCALS = MR_REFS + TABLE_WORDS;
-export const MR_WORDS = MR_LOCALS + TABLE_WORDS;
-export const MR_CLAIMED = -1;
+// The registry of shared names (see _shared_registry.ts): a mutex, a word
+// bumped whenever a claim is settled, the table of names (entry value: the
+// name's record), the table from a named primitive's block to its record,
+// and the table of sites warned about.
+export const SN_LOCK = 0;
+export const SN_BELL = 1;
+export const SN_NAMES = 2;
+export const SN_BLOCKS = SN_NAMES + TABLE_WORDS;
+export const SN_WARNED = SN_BLOCKS + TABLE_WORDS;
+export const SN_WORDS = SN_WARNED + TABLE_WORDS;
+// A name's record: its state (CLAIMED, SET), the claiming thread, its
+// entry in the names table, and its value: a single primitive's kind and
+// block, or the ref of an encoded message (SR_REF: a pinned number, such as
+// a ThreadLocal's id), with the isolates holding a copy of it.
+export const SR_STATE = 0;
+export const SR_CLAIMER = 1; // slot
+export const SR_CLAIM_GEN = 2;
+export const SR_ENTRY = 3;
+export const SR_KIND = 4; // 0: not a single primitive
+export const SR_REF = 5;
+export const SR_MESSAGE = 6;
+export const SR_HOLDERS = 7; // -1: pinned
+export const SR_WORDS = 8;
 
 // Queue: its lock, its state, its waits (eventcounts, below), then where its
 // items are (see _queue_store.ts).

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { closeMainWindow } from "./_module_level.ts";
 import { isMainThread } from "node:worker_threads";
 import { ThreadError } from "./errors.ts";
 import {
@@ -257,10 +256,7 @@ export class Thread<A extends unknown[] = unknown[]> {
       throw new ThreadError("threads can only be started once");
     }
     const rt = runtime();
-    if (isMainThread) {
-      startMainServices();
-      closeMainWindow();
-    }
+    if (isMainThread) startMainServices();
     const { bytes, sabs } = this.#encode();
     const reg = rt.registry;
     const slot = reg.allocate({ name: this.#name, daemon: this.#daemon });
