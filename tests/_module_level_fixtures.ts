@@ -13,6 +13,7 @@ import {
   SharedList,
   SharedMap,
   SharedValue,
+  Thread,
   ThreadLocal,
   ThreadPoolExecutor,
 } from "../mod.ts";
@@ -112,4 +113,23 @@ export function useLocal(out: Int32Array, mark: number): void {
 /** Whether the local passed in is this thread's module-level local. */
 export function sameLocal(out: Int32Array, passed: ThreadLocal): void {
   out[0] = passed === local ? 1 : 2;
+}
+
+/**
+ * Waits for `go`, then starts a thread running `grab` of the module at
+ * `url`, which that thread loads: several of these load it at once.
+ */
+export async function startGrab(
+  url: string,
+  out: Int32Array,
+  i: number,
+  all: Barrier,
+  go: Int32Array,
+): Promise<void> {
+  const { grab } = await import(url);
+  Atomics.add(go, 1, 1);
+  while (Atomics.load(go, 0) === 0) Atomics.pause();
+  const t = new Thread({ target: grab, args: [out, i, all], module: url });
+  t.start();
+  t.join();
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Barrier, Thread } from "../mod.ts";
-import { cells, test } from "./_helpers.ts";
+import { cells, test, until } from "./_helpers.ts";
 import {
   countUnderLock,
   local,
@@ -8,6 +8,7 @@ import {
   primitives,
   reportRefs,
   sameLocal,
+  startGrab,
   useLocal,
 } from "./_module_level_fixtures.ts";
 import { reportLate } from "./_module_level_loader.ts";
@@ -158,6 +159,47 @@ test(
     assert.equal(out[0], out[1]);
   },
   90_000,
+);
+
+test(
+  "four threads that load a module for the first time at the same moment share its module-level Lock",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const url = `file://${dir}/late_${round}.ts`;
+        // (A source of its own each round: a target is found by its
+        // module, not by its name and source alone.)
+        await Deno.writeTextFile(
+          new URL(url),
+          `import { type Barrier, Lock } from ${mod};
+export const lock = new Lock();
+export function grab(out: Int32Array, i: number, all: Barrier): void {
+  const mine = lock.tryAcquire(); // round ${round}
+  Atomics.store(out, i, mine ? 1 : 0);
+  all.wait();
+  if (mine) lock.release();
+}
+`,
+        );
+        const out = cells(4);
+        const all = new Barrier(4);
+        const go = cells(2);
+        const starters = [0, 1, 2, 3].map((i) =>
+          new Thread({ target: startGrab, args: [url, out, i, all, go] })
+        );
+        for (const t of starters) t.start();
+        await until(() => Atomics.load(go, 1) === 4, 30_000, "starters");
+        Atomics.store(go, 0, 1);
+        for (const t of starters) assert.equal(await t.joinAsync(60_000), true);
+        assert.equal(out.reduce((a, b) => a + b, 0), 1, `round ${round}`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  120_000,
 );
 
 test(
