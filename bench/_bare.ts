@@ -1,7 +1,8 @@
 // bench:compare's baselines: bare Deno workers, with nothing of this library
 // loaded. Prints one JSON object. Each mode runs alone in a fresh process.
 //
-// Usage: deno run -A bench/_bare.ts web-boot|node-boot|web-memory|node-memory
+// Usage: deno run -A bench/_bare.ts MODE, MODE one of web-boot, node-boot,
+// web-memory, node-memory, web-churn, node-churn
 import { Worker as NodeWorker } from "node:worker_threads";
 import { median, rssKib } from "./_stats.ts";
 
@@ -11,7 +12,8 @@ const NODE_URL = new URL("./_bare_worker.ts", import.meta.url);
 /** A started bare worker: resolves `up` at its first message. */
 interface Bare {
   up: Promise<void>;
-  end(): void;
+  /** Ends the worker; resolves once it has ended where the kind says so. */
+  end(): Promise<void>;
 }
 
 function webWorker(): Bare {
@@ -19,13 +21,24 @@ function webWorker(): Bare {
   const up = new Promise<void>((resolve) => {
     worker.onmessage = () => resolve();
   });
-  return { up, end: () => worker.terminate() };
+  return {
+    up,
+    end: () => {
+      worker.terminate();
+      return Promise.resolve();
+    },
+  };
 }
 
 function nodeWorker(): Bare {
   const worker = new NodeWorker(NODE_URL);
   const up = new Promise<void>((resolve) => worker.once("message", resolve));
-  return { up, end: () => worker.terminate() };
+  return {
+    up,
+    end: async () => {
+      await worker.terminate();
+    },
+  };
 }
 
 /**
@@ -42,7 +55,7 @@ async function boots(
     const worker = make();
     await worker.up;
     times.push(performance.now() - begin);
-    worker.end();
+    await worker.end();
   }
   return { first: times[0], later: median(times.slice(1))! };
 }
@@ -53,6 +66,43 @@ async function idleKib(make: () => Bare, n: number): Promise<number> {
   const workers = Array.from({ length: n }, make);
   await Promise.all(workers.map((w) => w.up));
   return (rssKib() - before) / n;
+}
+
+/** Starts `n` workers, waits until all run, returns RSS then, and ends them. */
+async function liveBatch(make: () => Bare, n: number): Promise<number> {
+  const workers = Array.from({ length: n }, make);
+  await Promise.all(workers.map((w) => w.up));
+  const up = rssKib();
+  await Promise.all(workers.map((w) => w.end()));
+  return up;
+}
+
+const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * As bench/_ours.ts churn(): 8 workers first, then `batches` batches of
+ * `size` live at once, each ended before the next; the RSS rise at the peak
+ * (KiB) and the share of it still held (the lowest RSS over the next second).
+ */
+async function churn(
+  make: () => Bare,
+  batches: number,
+  size: number,
+): Promise<{ rise: number; kept: number }> {
+  await liveBatch(make, 8);
+  await delay(200);
+  const before = rssKib();
+  let peak = before;
+  for (let b = 0; b < batches; b++) {
+    peak = Math.max(peak, await liveBatch(make, size));
+  }
+  let low = rssKib();
+  for (let i = 0; i < 10; i++) {
+    await delay(100);
+    low = Math.min(low, rssKib());
+  }
+  return { rise: peak - before, kept: (low - before) / (peak - before) };
 }
 
 if (import.meta.main) {
@@ -77,6 +127,12 @@ if (import.meta.main) {
       break;
     case "node-memory":
       out.bare_node_worker_kib = await idleKib(nodeWorker, 100);
+      break;
+    case "web-churn":
+      out.web_churn_kept_pct = (await churn(webWorker, 6, 50)).kept * 100;
+      break;
+    case "node-churn":
+      out.node_churn_kept_pct = (await churn(nodeWorker, 6, 50)).kept * 100;
       break;
     default:
       throw new TypeError(`Cannot run a baseline: received ${Deno.args[0]}`);
