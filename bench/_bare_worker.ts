@@ -1,7 +1,6 @@
-// A bare worker for the memory baseline: it says it runs, then blocks.
-import { workerData } from "node:worker_threads";
+// A bare node:worker_threads Worker, the baseline of what a worker costs: it
+// says it runs, then idles until told to end.
+import { parentPort } from "node:worker_threads";
 
-const flag = workerData as Int32Array;
-Atomics.add(flag, 1, 1);
-Atomics.notify(flag, 1);
-Atomics.wait(flag, 0, 0);
+parentPort!.postMessage(0);
+parentPort!.once("message", () => parentPort!.close());

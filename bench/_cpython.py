@@ -1,13 +1,19 @@
 """The bench:compare workloads in CPython's threading; prints one JSON object.
 
 Each workload mirrors bench/_workloads.ts: the same counts, the same checks.
+Usage: python3 bench/_cpython.py GROUP [ROW_KEY...], as bench/_ours.ts: the
+rows of one group in this fresh process; fast rows are medians of samples.
 """
 import array
 import concurrent.futures
+import importlib
 import json
 import os
 import queue
+import statistics
 import sys
+import sysconfig
+import tempfile
 import threading
 import time
 
@@ -244,24 +250,48 @@ def start_join_shared(n):
     return perf() - begin
 
 
-def nested_start(n):
-    """Mean start() latency, in seconds, of threads started by a thread."""
-    out = [0.0]
+def nested_starts(n):
+    """Seconds each of n start() calls made by one thread took (each joined before the next)."""
+    out = []
 
     def parent():
-        total = 0.0
         for _ in range(n):
             t = threading.Thread(target=lambda: None)
             begin = perf()
             t.start()
-            total += perf() - begin
+            out.append(perf() - begin)
             t.join()
-        out[0] = total / n
 
     t = threading.Thread(target=parent)
     t.start()
     t.join()
-    return out[0]
+    return out
+
+
+def first_starts():
+    """Seconds main's first start() took, and the started thread's own first start()."""
+    nested = [0.0]
+
+    def parent():
+        nested[0] = nested_starts_here(1)[0]
+
+    t = threading.Thread(target=parent)
+    begin = perf()
+    t.start()
+    main = perf() - begin
+    t.join()
+    return main, nested[0]
+
+
+def nested_starts_here(n):
+    times = []
+    for _ in range(n):
+        t = threading.Thread(target=lambda: None)
+        begin = perf()
+        t.start()
+        times.append(perf() - begin)
+        t.join()
+    return times
 
 
 def server(n):
@@ -362,17 +392,54 @@ def rss_kib():
     return 0
 
 
-def idle_thread_kib(n):
+def live_batch(n):
+    """Starts n threads that wait on an Event; returns RSS with all up, then ends them."""
     release = threading.Event()
-    before = rss_kib()
     ts = [threading.Thread(target=release.wait) for _ in range(n)]
     for t in ts:
         t.start()
-    after = rss_kib()
+    up = rss_kib()
     release.set()
     for t in ts:
         t.join()
-    return (after - before) / n
+    return up
+
+
+def idle_thread_kib(n):
+    before = rss_kib()
+    return (live_batch(n) - before) / n
+
+
+def churn(batches, size):
+    """As bench/_ours.ts churn(): the RSS rise (KiB) and the share of it kept."""
+    live_batch(8)
+    time.sleep(0.2)
+    before = rss_kib()
+    peak = before
+    for _ in range(batches):
+        peak = max(peak, live_batch(size))
+    low = rss_kib()
+    for _ in range(10):
+        time.sleep(0.1)
+        low = min(low, rss_kib())
+    return peak - before, (low - before) / (peak - before) if peak > before else 0.0
+
+
+def top_level_sites(n):
+    """Microseconds per top-level threading.Lock() in a generated module of n sites."""
+    with tempfile.TemporaryDirectory() as folder:
+        name = f"weft_sites_{os.getpid()}"
+        with open(os.path.join(folder, name + ".py"), "w") as f:
+            f.write("import threading, time\n_begin = time.perf_counter()\n")
+            for i in range(n):
+                f.write(f"l{i} = threading.Lock()\n")
+            f.write("seconds = time.perf_counter() - _begin\n")
+        sys.path.insert(0, folder)
+        try:
+            module = importlib.import_module(name)
+        finally:
+            sys.path.remove(folder)
+        return module.seconds / n * 1e6
 
 
 def square(x):
@@ -439,60 +506,133 @@ def executor_primes(workers, limit, chunks):
     return seconds
 
 
+def sampled(k, sample):
+    """The median of k runs of sample(): one slow moment does not decide a fast row."""
+    return statistics.median(sample() for _ in range(k))
+
+
+def once(fn):
+    """Computes fn() once, on first use: rows that come out of one measurement."""
+    cache = []
+
+    def get():
+        if not cache:
+            cache.append(fn())
+        return cache[0]
+
+    return get
+
+
+def ns(seconds, n):
+    return seconds / n * 1e9
+
+
+firsts = once(first_starts)
+map_times = once(lambda: [dict_set_get(100_000) for _ in range(5)])
+churned = once(lambda: churn(6, 50))
+pool = []
+
+
+def executor():
+    if not pool:
+        pool.append(warm_executor(4))
+    return pool[0]
+
+
+def primes_speedup():
+    while pool:
+        pool.pop().shutdown()
+    # A tenth of the work of bench/_ours.ts: with the GIL it takes minutes.
+    one = executor_primes(1, 200_000, 32)
+    two = executor_primes(2, 200_000, 32)
+    return one / two
+
+
+GROUPS = {
+    "locks": (lambda: start_join(50), {
+        "lock_ns": lambda: sampled(5, lambda: ns(lock_uncontended(1_000_000), 1_000_000)),
+        "rlock_ns": lambda: sampled(5, lambda: ns(rlock_uncontended(500_000), 500_000)),
+        "lock_with_ns": lambda: sampled(5, lambda: ns(lock_with(500_000), 500_000)),
+        "lock_hold_fn_ns": lambda: sampled(5, lambda: ns(lock_with(500_000), 500_000)),
+        "counter_1": lambda: sampled(3, lambda: 400_000 / counter(1, 400_000)),
+        "counter_2": lambda: sampled(3, lambda: 400_000 / counter(2, 400_000)),
+        "counter_4": lambda: sampled(3, lambda: 400_000 / counter(4, 400_000)),
+        "semaphore_4": lambda: sampled(3, lambda: 200_000 / semaphore(4, 200_000)),
+    }),
+    "handoff": (lambda: start_join(50), {
+        "event_pingpong": lambda: sampled(3, lambda: 20_000 / event_ping_pong(20_000)),
+        "condition_pingpong": lambda: sampled(3, lambda: 20_000 / condition_ping_pong(20_000)),
+        # Fewer rounds with busy threads: with the GIL, tens per second.
+        "event_pingpong_parked": lambda: crowded(lambda: 200 / event_ping_pong(200)),
+        "condition_pingpong_parked": lambda: crowded(lambda: 200 / condition_ping_pong(200)),
+    }),
+    "threads": (lambda: start_join(50), {
+        "start_join_us": lambda: sampled(3, lambda: start_join(1_000) / 1_000 * 1e6),
+        "start_join_shared_us": lambda: sampled(3, lambda: start_join_shared(1_000) / 1_000 * 1e6),
+        "nested_start_us": lambda: statistics.median(nested_starts(500)) * 1e6,
+        "server_ms": lambda: sampled(3, lambda: server(20) * 1e3),
+        "timer_late_ms": lambda: timer_lateness(20, 0.01) * 1e3,
+    }),
+    "first-start": (None, {
+        "first_start_ms": lambda: firsts()[0] * 1e3,
+        "nested_first_start_ms": lambda: firsts()[1] * 1e3,
+    }),
+    "queues": (lambda: start_join(50), {
+        "queue_int_ns": lambda: sampled(5, lambda: ns(queue_put_get(100_000, 42), 100_000)),
+        "queue_obj_ns": lambda: sampled(5, lambda: ns(queue_put_get(50_000, SMALL), 50_000)),
+        "pipe_int": lambda: sampled(3, lambda: 200_000 / pipeline(1, 1, 0, 200_000, False)),
+        "pipe_int_64": lambda: sampled(3, lambda: 200_000 / pipeline(1, 1, 64, 200_000, False)),
+        "pipe_obj_64": lambda: sampled(3, lambda: 200_000 / pipeline(1, 1, 64, 200_000, True)),
+        "pipe_4x4_64": lambda: sampled(3, lambda: 200_000 / pipeline(4, 4, 64, 200_000, False)),
+    }),
+    "containers": (lambda: start_join(50), {
+        "map_set_ns": lambda: statistics.median(ns(s, 100_000) for s, _ in map_times()),
+        "map_get_ns": lambda: statistics.median(ns(g, 100_000) for _, g in map_times()),
+        "list_push_pop_ns": lambda: sampled(5, lambda: ns(list_push_pop(100_000), 200_000)),
+        "map_updates_4": lambda: sampled(3, lambda: 100_000 / dict_updates(4, 25_000)),
+    }),
+    "construct": (None, {
+        "lock_construct_sites_us": lambda: top_level_sites(2_000),
+        "lock_construct_ns": lambda: sampled(5, lambda: ns(lock_construct(20_000), 20_000)),
+    }),
+    "queue-memory": (None, {"queue_rss_mb": lambda: queue_rss_mb(1_000_000)}),
+    "memory": (None, {"idle_thread_kib": lambda: idle_thread_kib(100)}),
+    "churn": (None, {
+        "churn_rise_mb": lambda: churned()[0] / 1024,
+        "churn_rss_kept_pct": lambda: churned()[1] * 100,
+    }),
+    "executor": (None, {
+        "executor_round_trip_us": lambda: sampled(3, lambda: executor_round_trip(executor(), 2_000) / 2_000 * 1e6),
+        "executor_gather": lambda: 200_000 / executor_gather(executor(), 200_000),
+        "executor_map": lambda: 200_000 / executor_map(executor(), 200_000),
+        "executor_primes_speedup": primes_speedup,
+    }),
+}
+
+
+def runtime():
+    name = "CPython " + sys.version.split()[0]
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        name += " free-threaded (GIL " + ("enabled" if sys._is_gil_enabled() else "disabled") + ")"
+    return name
+
+
 def main():
-    if sys.argv[1:] == ["executor"]:
-        executor = warm_executor(4)
-        out = {
-            "executor_round_trip_us": executor_round_trip(executor, 5_000) / 5_000 * 1e6,
-            "executor_gather": 200_000 / executor_gather(executor, 200_000),
-            "executor_map": 200_000 / executor_map(executor, 200_000),
-        }
-        executor.shutdown()
-        # CPython's GIL: a tenth of the work, or it takes minutes.
-        one = executor_primes(1, 200_000, 32)
-        two = executor_primes(2, 200_000, 32)
-        out["executor_primes_speedup"] = one / two
-        print(json.dumps(out))
-        return
-    if sys.argv[1:] == ["memory"]:
-        print(json.dumps({"idle_thread_kib": idle_thread_kib(100)}))
-        return
-    if sys.argv[1:] == ["queue-memory"]:
-        print(json.dumps({"queue_rss_mb": queue_rss_mb(1_000_000)}))
-        return
-    start_join(50)  # warm up
-    out = {
-        "runtime": "CPython " + sys.version.split()[0],
-        "lock_ns": lock_uncontended(2_000_000) / 2_000_000 * 1e9,
-        "rlock_ns": rlock_uncontended(1_000_000) / 1_000_000 * 1e9,
-        "lock_with_ns": lock_with(1_000_000) / 1_000_000 * 1e9,
-        "lock_hold_fn_ns": lock_with(1_000_000) / 1_000_000 * 1e9,
-        "counter_1": 400_000 / counter(1, 400_000),
-        "counter_2": 400_000 / counter(2, 400_000),
-        "counter_4": 400_000 / counter(4, 400_000),
-        "semaphore_4": 200_000 / semaphore(4, 200_000),
-        "event_pingpong": 20_000 / event_ping_pong(20_000),
-        "condition_pingpong": 20_000 / condition_ping_pong(20_000),
-        "event_pingpong_parked": crowded(lambda: 200 / event_ping_pong(200)),
-        "condition_pingpong_parked": crowded(lambda: 200 / condition_ping_pong(200)),
-        "start_join_us": start_join(2_000) / 2_000 * 1e6,
-        "start_join_shared_us": start_join_shared(2_000) / 2_000 * 1e6,
-        "nested_start_us": nested_start(500) * 1e6,
-        "server_ms": server(20) * 1e3,
-        "timer_late_ms": timer_lateness(20, 0.01) * 1e3,
-        "queue_int_ns": queue_put_get(200_000, 42) / 200_000 * 1e9,
-        "queue_obj_ns": queue_put_get(100_000, SMALL) / 100_000 * 1e9,
-        "pipe_int": 200_000 / pipeline(1, 1, 0, 200_000, False),
-        "pipe_int_64": 200_000 / pipeline(1, 1, 64, 200_000, False),
-        "pipe_obj_64": 200_000 / pipeline(1, 1, 64, 200_000, True),
-        "pipe_4x4_64": 200_000 / pipeline(4, 4, 64, 200_000, False),
-        "lock_construct_ns": lock_construct(200_000) / 200_000 * 1e9,
-        "list_push_pop_ns": list_push_pop(200_000) / 400_000 * 1e9,
-        "map_updates_4": 100_000 / dict_updates(4, 25_000),
-    }
-    set_seconds, get_seconds = dict_set_get(200_000)
-    out["map_set_ns"] = set_seconds / 200_000 * 1e9
-    out["map_get_ns"] = get_seconds / 200_000 * 1e9
+    group, keys = sys.argv[1], sys.argv[2:]
+    if group not in GROUPS:
+        sys.exit(f"Cannot run group: received {group}")
+    setup, rows = GROUPS[group]
+    if setup is not None:
+        setup()
+    out = {"runtime": runtime()}
+    for key, measure in rows.items():
+        if not keys or key in keys:
+            out[key] = measure()
+    while pool:
+        pool.pop().shutdown()
+    if group == "churn":
+        # bench:compare takes the time from here to this process's exit.
+        out["end_epoch_ms"] = time.time() * 1000
     print(json.dumps(out))
 
 

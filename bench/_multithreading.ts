@@ -1,6 +1,7 @@
 // The bench:compare workloads that the npm `multithreading` package has a
 // primitive for; prints one JSON object. Its tasks run on its own worker pool.
 import { move, Mutex, Semaphore, spawn } from "multithreading";
+import { sampled } from "./_stats.ts";
 
 /** Waits until `cell[1]` reaches `n` (every task is ready). */
 function awaitReady(cell: Int32Array, n: number): void {
@@ -73,21 +74,43 @@ async function spawnJoin(n: number): Promise<number> {
   return (performance.now() - begin) / 1000;
 }
 
+type Measure = () => number | Promise<number>;
+
+const cores = navigator.hardwareConcurrency;
+
+/** The rows it has a primitive for, by bench:compare group. */
+const GROUPS: Record<string, Record<string, Measure>> = {
+  locks: {
+    lock_ns: () => sampled(5, () => mutexUncontended(100_000) / 100_000 * 1e9),
+    counter_1: async () => 400_000 / await counter(1, 400_000),
+    counter_2: async () => 400_000 / await counter(2, 400_000),
+    // Its pool has one worker per core: more tasks than cores would wait in
+    // line while the others spin at the barrier, so 4 threads need 4 cores.
+    ...(cores >= 4
+      ? {
+        counter_4: async () => 400_000 / await counter(4, 400_000),
+        semaphore_4: async () => 200_000 / await semaphore(4, 200_000),
+      }
+      : {}),
+  },
+  threads: {
+    start_join_us: async () => await spawnJoin(1_000) / 1_000 * 1e6,
+  },
+};
+
 if (import.meta.main) {
+  const [name, ...keys] = Deno.args;
+  const rows = GROUPS[name];
+  if (rows === undefined) {
+    throw new TypeError(`Cannot run group: received ${name}`);
+  }
   await spawnJoin(50); // warm the pool
-  const cores = navigator.hardwareConcurrency;
   const out: Record<string, number | string> = {
-    runtime: "multithreading 0.3.52",
-    lock_ns: mutexUncontended(2_000_000) / 2_000_000 * 1e9,
-    counter_1: 400_000 / await counter(1, 400_000),
-    counter_2: 400_000 / await counter(2, 400_000),
-    start_join_us: await spawnJoin(2_000) / 2_000 * 1e6,
+    runtime: "npm multithreading 0.3.52",
   };
-  // Its pool has one worker per core: more tasks than cores would wait in
-  // line while the others spin at the barrier, so 4 threads need 4 cores.
-  if (cores >= 4) out.counter_4 = 400_000 / await counter(4, 400_000);
-  if (cores >= 4) out.semaphore_4 = 200_000 / await semaphore(4, 200_000);
-  out.semaphore_2 = 200_000 / await semaphore(2, 200_000);
+  for (const [key, measure] of Object.entries(rows)) {
+    if (keys.length === 0 || keys.includes(key)) out[key] = await measure();
+  }
   console.log(JSON.stringify(out));
   Deno.exit(0);
 }

@@ -5,7 +5,6 @@ import {
   type Lock,
   type Queue,
   type Semaphore,
-  setThreadPoolSize,
   type SharedMap,
   Thread,
   Timer,
@@ -86,27 +85,18 @@ export function takeShared(
 ): void {}
 
 /**
- * In a thread: starts and joins `n` threads, one after another, and records
- * the mean start() latency in ms at out[0] (a thread's start() returns once
- * the new thread runs). With `cold`, no worker is parked for reuse: each
- * start needs a new one, which only main creates, while it waits in join().
+ * In a thread: starts and joins `out.length` threads, one after another, and
+ * records at out[i] how many ms the i-th start() took (a thread's start()
+ * returns once the new thread runs).
  */
-export function startChildren(
-  out: Float64Array,
-  n: number,
-  cold: boolean,
-): void {
-  if (cold) setThreadPoolSize(0);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
+export function startChildren(out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) {
     const t = new Thread({ target: noop });
     const begin = performance.now();
     t.start();
-    total += performance.now() - begin;
+    out[i] = performance.now() - begin;
     t.join();
   }
-  if (cold) setThreadPoolSize(8);
-  out[0] = total / n;
 }
 
 /** A "server": starts `n` short handler threads one after another. */

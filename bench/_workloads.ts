@@ -144,34 +144,63 @@ export function startJoinShared(n: number): number {
   return (performance.now() - begin) / 1000;
 }
 
-/** Runs `target` in a thread that reports one number at out[0], and returns it. */
+/** Runs `target` in a thread that reports `size` numbers in `out`; returns them. */
 function inThread(
   target: (out: Float64Array, ...args: never[]) => void,
   args: unknown[],
-): number {
-  const out = new Float64Array(new SharedArrayBuffer(8));
+  size = 1,
+): Float64Array {
+  const out = new Float64Array(new SharedArrayBuffer(8 * size));
   const t = new Thread({
     target: target as (...args: unknown[]) => void,
     args: [out, ...args],
   });
   t.start();
   t.join();
-  return out[0];
+  return out;
 }
 
-/** Mean start() latency of `n` threads started by a thread, in ms. */
-export function nestedStart(n: number, cold: boolean): number {
-  return inThread(startChildren, [n, cold]);
+/** ms each of `n` start() calls made by one thread took (each joined before the next). */
+export function nestedStarts(n: number): number[] {
+  return [...inThread(startChildren, [], n)];
+}
+
+/** ms each of `n` sequential start+join from this thread took. */
+export function startJoinEach(n: number): number[] {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t = new Thread({ target: noop });
+    const begin = performance.now();
+    t.start();
+    t.join();
+    times.push(performance.now() - begin);
+  }
+  return times;
+}
+
+/**
+ * The first start()s of a program, in ms: how long main's first start()
+ * blocks, and how long the thread it started blocks in its own first
+ * start(). Meaningful only as the first thing a process does with threads.
+ */
+export function firstStarts(): { main: number; nested: number } {
+  const out = new Float64Array(new SharedArrayBuffer(8));
+  const t = new Thread({ target: startChildren, args: [out] });
+  const begin = performance.now();
+  t.start();
+  const main = performance.now() - begin;
+  t.join();
+  return { main, nested: out[0] };
 }
 
 /** ms for a thread to start and join `n` short handler threads in a row. */
 export function server(n: number): number {
-  return inThread(serve, [n]);
+  return inThread(serve, [n])[0];
 }
 
 /** Mean lateness in ms of a Timer re-armed `n` times from a thread. */
 export function timerLateness(n: number, interval: number): number {
-  return inThread(rearm, [n, interval]);
+  return inThread(rearm, [n, interval])[0];
 }
 
 /** `n` blocks of `using _ = lock.hold()` around an increment; seconds. */
@@ -337,19 +366,26 @@ export function executorMap(executor: ThreadPoolExecutor, n: number): number {
   return seconds;
 }
 
-/** Primes below `limit` counted in `chunks` tasks on `workers` threads; seconds. */
-export function executorPrimes(
-  workers: number,
-  limit: number,
-  chunks: number,
-): number {
+/**
+ * An executor of `workers` threads, warm, every worker having compiled
+ * countPrimes before any clock starts.
+ */
+export function primesExecutor(workers: number): ThreadPoolExecutor {
   const executor = warmExecutor(workers);
-  // Every worker compiles countPrimes before the clock starts.
   const warm = Array.from(
     { length: workers * 8 },
     () => executor.submit(countPrimes, 0, 50_000),
   );
   for (const f of warm) f.result();
+  return executor;
+}
+
+/** Primes below `limit` counted in `chunks` tasks on `executor`; seconds. */
+export function primesOn(
+  executor: ThreadPoolExecutor,
+  limit: number,
+  chunks: number,
+): number {
   const size = limit / chunks;
   const begin = performance.now();
   const futures = Array.from(
@@ -358,9 +394,22 @@ export function executorPrimes(
   );
   const total = futures.reduce((sum, f) => sum + f.result(), 0);
   const seconds = (performance.now() - begin) / 1000;
-  executor.shutdown();
   if (total !== countPrimes(0, limit)) throw new Error("wrong prime count");
   return seconds;
+}
+
+/** Primes below `limit` counted in `chunks` tasks on `workers` new threads; seconds. */
+export function executorPrimes(
+  workers: number,
+  limit: number,
+  chunks: number,
+): number {
+  const executor = primesExecutor(workers);
+  try {
+    return primesOn(executor, limit, chunks);
+  } finally {
+    executor.shutdown();
+  }
 }
 
 /** `n` Locks constructed inside a function (and dropped); seconds. */
