@@ -19,10 +19,11 @@
 // The name is those frames' positions, the kind, and how many times this
 // thread constructed there (a top-level loop makes one per iteration). A
 // primitive made while a module's top level runs but through a function
-// (`export const pool = makePool()`) is one per thread: that is worth a
-// warning, once per site in the process, wherever another thread gets its
-// own (in a thread, and in main for modules other than the entry module,
-// whose `import.meta.main` block threads never run).
+// (`export const pool = makePool()`) is one per thread: a thread that loads
+// such a module warns, once per site in the process. (Main does not: its
+// own copy is the one every other thread's would differ from, and in main
+// such constructions are mostly the program's own, in its `import.meta.main`
+// block, which threads never run.)
 import { isMainThread } from "node:worker_threads";
 import { heap } from "./_heap.ts";
 import { H_MODULE_SHARING, K_FUTURE } from "./_layout.ts";
@@ -61,13 +62,25 @@ export function closeWindow(): void {
   windows--;
 }
 
-let entry: string | undefined;
+/**
+ * Runs `make` with detection paused: what shared()'s make() constructs is
+ * made for a name already, neither module level nor worth a warning.
+ */
+export function unnamed<T>(make: () => T): T {
+  const open = windows;
+  windows = 0;
+  try {
+    return make();
+  } finally {
+    windows += open;
+  }
+}
+
 if (isMainThread) {
-  entry = Deno.mainModule;
   openWindow();
   // Settles once the entry module's graph has evaluated (its top-level
   // await included); importing it again runs nothing.
-  import(entry).then(closeWindow, closeWindow);
+  import(Deno.mainModule).then(closeWindow, closeWindow);
 }
 
 /** Whether module-level sharing is on, for every thread (setModuleSharing). */
@@ -94,33 +107,45 @@ let frames = NO_FRAMES;
 /** The index of the first frame outside this library (see classify). */
 let firstUser = 0;
 
-/** Reads the stack of the construction under way into `frames`; its shape. */
+/**
+ * Reads the stack of the construction under way into `frames`; its shape.
+ * Frame names decide, files only when it is module level: the first frame
+ * is the library's (adoption(), or ThreadLocal's constructor), then come
+ * constructors (the primitive's, its subclasses', those of classes built at
+ * top level, with their field and static initializers), then the module's
+ * body at the bottom. Anything else is a function: main stops there (it
+ * never warns, see above).
+ */
 // deno-lint-ignore ban-types
 function classify(cut: Function): number {
   frames = callSites(cut, MAX_FRAMES);
   const last = frames.length - 1;
-  if (last < 0 || frames.length >= MAX_FRAMES) return ELSEWHERE;
-  const bottom = frames[last].getFunctionName();
-  if ((bottom !== null && bottom !== "") || frames[last].isConstructor()) {
+  if (last < 1 || frames.length >= MAX_FRAMES) return ELSEWHERE;
+  const bottom = frames[last];
+  const bottomName = bottom.getFunctionName();
+  if ((bottomName !== null && bottomName !== "") || bottom.isConstructor()) {
     return ELSEWHERE;
   }
-  // This library's constructors (a subclass calls super()) come first.
-  let i = 0;
-  while (i < last && isLibrary(frames[i].getFileName())) i++;
-  firstUser = i;
-  let shape = TOP_LEVEL;
-  for (; i < last; i++) {
+  for (let i = 1; i < last; i++) {
     const f = frames[i];
+    if (f.isConstructor()) continue;
     const name = f.getFunctionName();
     if (
-      f.isConstructor() || name === "<instance_members_initializer>" ||
+      name === "<instance_members_initializer>" ||
       name === "<static_initializer>"
     ) continue;
-    // Made by the library for itself, or by a function: not module level.
-    if (isLibrary(f.getFileName())) return ELSEWHERE;
-    shape = THROUGH_FUNCTION;
+    if (isMainThread) return ELSEWHERE;
+    // A function of the library makes primitives for itself.
+    firstUser = i;
+    return isLibrary(f.getFileName()) || isLibrary(bottom.getFileName())
+      ? ELSEWHERE
+      : THROUGH_FUNCTION;
   }
-  return isLibrary(frames[last].getFileName()) ? ELSEWHERE : shape;
+  if (isLibrary(bottom.getFileName())) return ELSEWHERE;
+  let i = 1;
+  while (i < last && isLibrary(frames[i].getFileName())) i++;
+  firstUser = i;
+  return TOP_LEVEL;
 }
 
 /** The site of the construction whose frames `classify` read. */
@@ -132,12 +157,16 @@ function site(): string {
   return out;
 }
 
+/** Sites this thread warned about (or found warned), by position. */
+const warned = new Set<string>();
+
 function warnThroughFunction(what: string): void {
-  const module = frames[frames.length - 1].getFileName();
-  if (isMainThread && module === entry) return;
   const made = frames[firstUser];
-  const key = encodeKey(["made through a function", position(made)], "site");
-  if (!firstTime(key)) return;
+  const at = position(made);
+  if (warned.has(at)) return;
+  warned.add(at);
+  if (!firstTime(encodeKey(["made through a function", at], "site"))) return;
+  const module = frames[frames.length - 1].getFileName();
   console.warn(
     `@weft/threading: the ${what} made at ${
       shortPosition(made)

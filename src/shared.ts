@@ -27,7 +27,7 @@ import {
 import { adopt, onReleaseAll, release, shareOf } from "./_handles.ts";
 import { dropMessage, loadMessage, storeMessage } from "./_message.ts";
 import { callerModules } from "./_call_sites.ts";
-import { setSharing } from "./_module_level.ts";
+import { setSharing, unnamed } from "./_module_level.ts";
 
 /** What this isolate got for a name: the value, or a weak reference to it. */
 interface Got {
@@ -205,7 +205,7 @@ function ask<T>(scope: string, name: string, make: () => T): T {
   if (w[SR_STATE] === SET) return take(record, w) as T;
   let value: T;
   try {
-    value = make();
+    value = unnamed(make);
     keep(record, value);
   } catch (error) {
     abandon(record);
