@@ -155,12 +155,15 @@ function interceptExits(end: () => void): void {
     end();
     return processExit.call(process, code);
   }) as typeof process.exit;
-  const global = globalThis as unknown as { close(): void };
+  const global = globalThis as unknown as { close(): void; self?: unknown };
   const close = global.close;
   global.close = () => {
     end();
     close();
   };
+  // A web worker's global is also `self`; a node:worker_threads worker's
+  // has none, and Deno users write `self.close()`.
+  global.self ??= globalThis;
 }
 
 /** Runs the threads handed to this worker, then closes it. */
