@@ -80,6 +80,15 @@ export function defineKind<T extends object>(
 }
 
 /**
+ * The name of `kind`, the name of its class ("Lock", "SharedMap"...): how
+ * reports and traces label it. Undefined for a kind not declared here (raw
+ * storage).
+ */
+export function kindName(kind: number): string | undefined {
+  return kinds[kind]?.cls.name;
+}
+
+/**
  * For a primitive's constructor: the ref of the block of `kind` it is being
  * rebuilt over (a handle from another thread, or a module-level primitive
  * another thread made: see _module_level.ts), or 0 when it is a new

@@ -39,7 +39,6 @@ export const H_OBSERVE = 22; // OBSERVE_REPORT / OBSERVE_THROW | OBSERVE_TRACE: 
 export const H_ORDER_LOCK = 23; // mutex of the lock-order table
 export const H_ORDER_TABLE = 24; // ref of the lock-order table, 0: none yet
 export const H_TRACE = 25; // ref of the trace buffer, 0: none
-export const H_TRACE_EPOCH = 26; // float64 at words 26-27: when the trace began (epoch ms)
 export const H_NAMES = 28; // ref of the names table of primitives, 0: none yet
 export const H_NAMES_LOCK = 29; // its mutex
 export const H_MODULES = 30; // ref of the registry of module-level primitives (MR_*), 0: none yet
@@ -408,10 +407,26 @@ export const X_BROKEN = 2;
 export const ORDER_SLOTS = 4096;
 export const ORDER_WORDS = 4;
 
-// The trace buffer: a count of records, then TRACE_MAX records of
-// TRACE_WORDS words: [type, slot, ref, detail, start float64, end float64].
-export const TRACE_COUNT = 0;
+// The trace buffer (see _trace_buffer.ts): a header, then a directory of
+// chunks of records, each chunk allocated when the first record lands in it;
+// thread lives are kept apart, in a list of blocks of their own.
+export const TRACE_COUNT = 0; // records claimed
 export const TRACE_WRITERS = 1; // threads writing a record now
-export const TRACE_FIRST = 2;
+export const TRACE_DROPPED = 2; // records that found no room (shared memory ran out)
+export const TRACE_LIVES = 3; // ref of the newest life block, 0: none
+export const TRACE_EPOCH = 4; // float64 at words 4-5: when the trace began (epoch ms)
+export const TRACE_DIRECTORY = 6; // TRACE_CHUNKS refs; 0: none yet, -1: being made, -2: no room
+export const TRACE_CHUNK_BITS = 16; // records per chunk: 2 MiB
+export const TRACE_CHUNKS = 4096; // 2^28 records at most (8 GiB, the heap's maximum)
+export const TRACE_HEADER_WORDS = TRACE_DIRECTORY + TRACE_CHUNKS;
+// A record: [type, ident, ref, detail, start float64, end float64].
 export const TRACE_WORDS = 8;
-export const TRACE_MAX = 1 << 19;
+// A life block: [next, type, ident, message of the name, start float64, end
+// float64].
+export const LIFE_NEXT = 0;
+export const LIFE_TYPE = 1;
+export const LIFE_IDENT = 2;
+export const LIFE_NAME = 3;
+export const LIFE_START = 4;
+export const LIFE_END = 6;
+export const LIFE_WORDS = 8;

@@ -22,21 +22,10 @@ import {
   HELD_COUNT,
   HELD_FIRST,
   HELD_MAX,
-  K_BARRIER,
-  K_BOUNDED_SEMAPHORE,
-  K_CONDITION,
-  K_EVENT,
-  K_EXECUTOR,
   K_FUTURE,
-  K_LIFO_QUEUE,
   K_LOCK,
-  K_PRIORITY_QUEUE,
-  K_QUEUE,
   K_RAW,
   K_RLOCK,
-  K_SEMAPHORE,
-  K_SHARED_VALUE,
-  K_SIMPLE_QUEUE,
   LOCK_HOLDER,
   OBSERVE_DETECT,
   OBSERVE_THROW,
@@ -62,7 +51,7 @@ import {
   TR_WAIT,
   WAIT_ACQUIRE,
 } from "./_trace_buffer.ts";
-import { setObserver } from "./_handles.ts";
+import { kindName, setObserver } from "./_handles.ts";
 
 let header: Int32Array | undefined;
 
@@ -96,23 +85,6 @@ export function clock(): number {
 }
 
 // Names. ---------------------------------------------------------------------
-
-const LABELS: Record<number, string> = {
-  [K_LOCK]: "Lock",
-  [K_RLOCK]: "RLock",
-  [K_EVENT]: "Event",
-  [K_CONDITION]: "Condition",
-  [K_SEMAPHORE]: "Semaphore",
-  [K_BOUNDED_SEMAPHORE]: "BoundedSemaphore",
-  [K_BARRIER]: "Barrier",
-  [K_SHARED_VALUE]: "SharedValue",
-  [K_QUEUE]: "Queue",
-  [K_SIMPLE_QUEUE]: "SimpleQueue",
-  [K_LIFO_QUEUE]: "LifoQueue",
-  [K_PRIORITY_QUEUE]: "PriorityQueue",
-  [K_FUTURE]: "Future",
-  [K_EXECUTOR]: "ThreadPoolExecutor",
-};
 
 const LIB_DIR = new URL(".", import.meta.url).href;
 const LIB_MOD = new URL("../mod.ts", import.meta.url).href;
@@ -153,9 +125,10 @@ function site(): string {
  * (futures excepted: an executor makes one per task).
  */
 export function nameBlock(ref: number, kind: number): void {
-  if (kind === K_FUTURE || LABELS[kind] === undefined) return;
+  const label = kindName(kind);
+  if (kind === K_FUTURE || label === undefined) return;
   const message = storeMessage(
-    `${LABELS[kind]} at ${site()}`,
+    `${label} at ${site()}`,
     "name",
     () => [],
   );
@@ -243,7 +216,7 @@ export function nameOf(ref: number): string {
     }
     if (message !== 0) return loadMessage(message, false) as string;
   }
-  return `${LABELS[kindOf(ref)] ?? "object"} #${ref}`;
+  return `${kindName(kindOf(ref)) ?? "object"} #${ref}`;
 }
 
 // Holds and waits. -----------------------------------------------------------

@@ -12,8 +12,7 @@
 // graph, this module is in the cache when a worker needs it.
 import process from "node:process";
 import { clock, observeFlags } from "./_observe.ts";
-import { record, TR_START, TR_THREAD } from "./_trace_buffer.ts";
-import { storeMessage } from "./_message.ts";
+import { recordLife, TR_START, TR_THREAD } from "./_trace_buffer.ts";
 import { setImmediate } from "node:timers";
 import { runtime } from "./_runtime.ts";
 import { decodeAsync, encode } from "./_codec.ts";
@@ -125,7 +124,7 @@ async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
   _signalStarted(thread);
   const began = clock();
   if ((observeFlags() & OBSERVE_TRACE) !== 0) {
-    record(TR_START, 0, 0, began, began);
+    recordLife(TR_START, undefined, began, began);
   }
   try {
     await thread.run();
@@ -135,8 +134,7 @@ async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
   await turn();
   while (reports.size > 0) await Promise.all(reports);
   if ((observeFlags() & OBSERVE_TRACE) !== 0) {
-    const name = storeMessage(thread.name, "name", () => []);
-    record(TR_THREAD, 0, name, began, clock());
+    recordLife(TR_THREAD, thread.name, began, clock());
   }
 }
 
