@@ -186,19 +186,15 @@ export const K_SHARED_MAP = 16;
 export const KINDS = 32;
 
 // Lock: one futex word (0 unlocked, 1 locked, 2 locked and contended), then,
-// written only while observed (_observe.ts), its holder's slot + 1 and the
-// message of its name ("Lock at app.ts:12").
+// written only while observed (_observe.ts), the ident of its holder (an
+// ident is never reused: a holder that has ended is told apart).
 export const LOCK_HOLDER = 1;
-export const LOCK_NAME = 2;
-export const LOCK_WORDS = 3;
-// RLock: the futex word, the owner's ident, the recursion count; observed,
-// the holder's slot + 1 and its name.
+export const LOCK_WORDS = 2;
+// RLock: the futex word, the owner's ident, the recursion count.
 export const RLOCK_STATE = 0;
 export const RLOCK_OWNER = 1;
 export const RLOCK_COUNT = 2;
-export const RLOCK_HOLDER = 3;
-export const RLOCK_NAME = 4;
-export const RLOCK_WORDS = 5;
+export const RLOCK_WORDS = 3;
 // Event: one word holding the flag (bit 0) and a generation (the other bits,
 // bumped by every set), changed by compare-exchange so that a waiter never
 // sees half of a set(); then the number of sleeping waiters.
@@ -258,7 +254,8 @@ export const VALUE_RECORD = 3;
 export const VALUE_WORDS = 4;
 
 // A mutex of a shared container (see _mutex.ts): a lock word, then the ident
-// of the thread holding it (0: none).
+// of the thread holding it (0: none). It is the first words of the
+// container's block, where deadlock detection looks for it.
 export const MUTEX_LOCK = 0;
 export const MUTEX_OWNER = 1;
 export const MUTEX_WORDS = 2;

@@ -4,10 +4,14 @@
 // stay as they are. Observed:
 // - every primitive created gets a name from where it was created ("Lock at
 //   app.ts:12"), kept in a table by ref;
-// - a thread's Lock and RLock holds are listed in its slot's held block, and
-//   each lock records its holder's slot;
+// - a thread's holds of a Lock, an RLock or a shared container's mutex are
+//   listed in its slot's held block, and each lock has its holder's ident
+//   (an RLock and a container's mutex always, a Lock while observed);
 // - a thread about to block on a lock records it in its slot (S_WAITING):
-//   the waits-for graph is the chain lock -> holder -> what it waits for.
+//   the waits-for graph is the chain lock -> holder -> what it waits for;
+// - a thread that ended holding a lock (it returned, or ran out of memory)
+//   leaves it held, as in Python: its name is kept by its ident, so that a
+//   thread waiting for that lock is reported as waiting for a dead thread.
 // Detection walks that chain when a thread blocks (parking_lot and Java's
 // findDeadlockedThreads report such cycles); lock-order inversions (B taken
 // while holding A after A was taken while holding B: Abseil's and lockdep's
@@ -26,14 +30,20 @@ import {
   K_LOCK,
   K_RAW,
   K_RLOCK,
+  K_SHARED_LIST,
+  K_SHARED_MAP,
+  K_SHARED_VALUE,
   LOCK_HOLDER,
+  MAX_THREADS,
+  MUTEX_OWNER,
   OBSERVE_DETECT,
   OBSERVE_THROW,
   OBSERVE_TRACE,
   ORDER_SLOTS,
   ORDER_WORDS,
-  RLOCK_HOLDER,
+  RLOCK_OWNER,
   S_HELD,
+  S_IDENT,
   S_STATE,
   S_WAITING,
   slotWord,
@@ -90,9 +100,12 @@ const LIB_DIR = new URL(".", import.meta.url).href;
 const LIB_MOD = new URL("../mod.ts", import.meta.url).href;
 const FRAME = /((?:file|https?|jsr|npm|data):[^\s()]+?):(\d+):\d+/g;
 
-// The names table: open addressing by ref, NAME_SLOTS entries of [ref,
-// message]; a freed block's entry is removed (see forget()).
+// The names table: open addressing, NAME_SLOTS entries of [key, message].
+// A primitive's name is keyed by its ref, the name of a thread that ended
+// holding a lock by its ident, negated; a freed block's entry is removed
+// (see forgetName()).
 const NAME_SLOTS = 16384;
+const NAME_MASK = NAME_SLOTS - 1;
 const NAME_WORDS = 2;
 let namesRef = 0;
 
@@ -104,6 +117,10 @@ function namesTable(): number {
   const table = alloc(NAME_SLOTS * NAME_WORDS * 4, K_RAW);
   const won = Atomics.compareExchange(w, H_NAMES, 0, table);
   return namesRef = won === 0 ? table : won;
+}
+
+function entryAt(table: number, key: number, i: number): number {
+  return table + ((key + i) & NAME_MASK) * NAME_WORDS;
 }
 
 /** Where the caller outside this library is: `app.ts:12`. */
@@ -120,27 +137,18 @@ function site(): string {
   return "an unknown place";
 }
 
-/**
- * Names a new primitive's block by where it is created, while observed
- * (futures excepted: an executor makes one per task).
- */
-export function nameBlock(ref: number, kind: number): void {
-  const label = kindName(kind);
-  if (kind === K_FUTURE || label === undefined) return;
-  const message = storeMessage(
-    `${label} at ${site()}`,
-    "name",
-    () => [],
-  );
+/** Keeps `name` under `key` (replacing what was there). */
+function keepName(key: number, name: string): void {
+  const message = storeMessage(name, "name", () => []);
   const i32 = heap().i32;
   const table = namesTable();
   lockWord(i32, H_NAMES_LOCK, Infinity);
   try {
     for (let i = 0; i < NAME_SLOTS; i++) {
-      const at = table + ((ref + i) % NAME_SLOTS) * NAME_WORDS;
-      if (i32[at] === 0 || i32[at] === ref) {
-        if (i32[at] === ref) dropMessage(i32[at + 1]);
-        i32[at] = ref;
+      const at = entryAt(table, key, i);
+      if (i32[at] === 0 || i32[at] === key) {
+        if (i32[at] === key) dropMessage(i32[at + 1]);
+        i32[at] = key;
         i32[at + 1] = message;
         return;
       }
@@ -151,6 +159,38 @@ export function nameBlock(ref: number, kind: number): void {
   }
 }
 
+/** The name kept under `key`, if any. */
+function keptName(key: number): string | undefined {
+  const table = Atomics.load(words(), H_NAMES);
+  if (table === 0) return undefined;
+  const i32 = heap().i32;
+  lockWord(i32, H_NAMES_LOCK, Infinity);
+  let message = 0;
+  try {
+    for (let i = 0; i < NAME_SLOTS; i++) {
+      const at = entryAt(table, key, i);
+      if (i32[at] === 0) break;
+      if (i32[at] === key) {
+        message = i32[at + 1];
+        break;
+      }
+    }
+  } finally {
+    unlockWord(i32, H_NAMES_LOCK);
+  }
+  return message === 0 ? undefined : loadMessage(message, false) as string;
+}
+
+/**
+ * Names a new primitive's block by where it is created, while observed
+ * (futures excepted: an executor makes one per task).
+ */
+export function nameBlock(ref: number, kind: number): void {
+  const label = kindName(kind);
+  if (kind === K_FUTURE || label === undefined) return;
+  keepName(ref, `${label} at ${site()}`);
+}
+
 /** Forgets the name of a block about to be freed. */
 export function forgetName(ref: number): void {
   const table = Atomics.load(words(), H_NAMES);
@@ -159,7 +199,7 @@ export function forgetName(ref: number): void {
   lockWord(i32, H_NAMES_LOCK, Infinity);
   try {
     for (let i = 0; i < NAME_SLOTS; i++) {
-      const at = table + ((ref + i) % NAME_SLOTS) * NAME_WORDS;
+      const at = entryAt(table, ref, i);
       if (i32[at] === 0) return;
       if (i32[at] === ref) {
         dropMessage(i32[at + 1]);
@@ -167,7 +207,7 @@ export function forgetName(ref: number): void {
         i32[at] = 0;
         i32[at + 1] = 0;
         for (let j = i + 1; j < NAME_SLOTS; j++) {
-          const next = table + ((ref + j) % NAME_SLOTS) * NAME_WORDS;
+          const next = entryAt(table, ref, j);
           if (i32[next] === 0) return;
           const moved = i32[next];
           const message = i32[next + 1];
@@ -183,12 +223,12 @@ export function forgetName(ref: number): void {
   }
 }
 
-function reinsert(table: number, ref: number, message: number): void {
+function reinsert(table: number, key: number, message: number): void {
   const i32 = heap().i32;
   for (let i = 0; i < NAME_SLOTS; i++) {
-    const at = table + ((ref + i) % NAME_SLOTS) * NAME_WORDS;
+    const at = entryAt(table, key, i);
     if (i32[at] === 0) {
-      i32[at] = ref;
+      i32[at] = key;
       i32[at + 1] = message;
       return;
     }
@@ -197,31 +237,12 @@ function reinsert(table: number, ref: number, message: number): void {
 
 /** A primitive's name: where it was created, or its kind and ref. */
 export function nameOf(ref: number): string {
-  const table = Atomics.load(words(), H_NAMES);
-  const i32 = heap().i32;
-  if (table !== 0) {
-    lockWord(i32, H_NAMES_LOCK, Infinity);
-    let message = 0;
-    try {
-      for (let i = 0; i < NAME_SLOTS; i++) {
-        const at = table + ((ref + i) % NAME_SLOTS) * NAME_WORDS;
-        if (i32[at] === 0) break;
-        if (i32[at] === ref) {
-          message = i32[at + 1];
-          break;
-        }
-      }
-    } finally {
-      unlockWord(i32, H_NAMES_LOCK);
-    }
-    if (message !== 0) return loadMessage(message, false) as string;
-  }
-  return `${kindName(kindOf(ref)) ?? "object"} #${ref}`;
+  return keptName(ref) ?? `${kindName(kindOf(ref)) ?? "object"} #${ref}`;
 }
 
 // Holds and waits. -----------------------------------------------------------
 
-/** This thread's Lock and RLock holds, oldest first, and since when. */
+/** This thread's holds (Locks, RLocks, containers' mutexes), oldest first, and since when. */
 const held: number[] = [];
 const heldSince: number[] = [];
 let heldBlock = 0;
@@ -232,8 +253,28 @@ onNewThread(() => {
   heldBlock = 0;
 });
 
+/**
+ * The word of a lock of `kind` that holds its holder's ident, or -1 for a
+ * primitive that is not a lock. A container's mutex is the first words of
+ * its block (see _layout.ts).
+ */
 function holderIndex(kind: number): number {
-  return kind === K_LOCK ? LOCK_HOLDER : kind === K_RLOCK ? RLOCK_HOLDER : -1;
+  switch (kind) {
+    case K_LOCK:
+      return LOCK_HOLDER;
+    case K_RLOCK:
+      return RLOCK_OWNER;
+    case K_SHARED_VALUE:
+    case K_SHARED_LIST:
+    case K_SHARED_MAP:
+      return MUTEX_OWNER;
+    default:
+      return -1;
+  }
+}
+
+function identOf(slot: number): number {
+  return Atomics.load(words(), slotWord(slot, S_IDENT));
 }
 
 /** Mirrors this thread's holds into its slot, for the other threads. */
@@ -258,12 +299,14 @@ function mirror(): void {
   Atomics.store(i32, heldBlock + HELD_COUNT, n);
 }
 
-/** A lock of `kind` at `ref` was just taken by this thread (observed). */
+/** A lock at `ref` was just taken by this thread (observed). */
 export function acquired(ref: number): void {
   const kind = kindOf(ref);
-  const index = holderIndex(kind);
-  if (index < 0) return;
-  Atomics.store(heap().i32, ref + index, runtime().slot + 1);
+  if (holderIndex(kind) < 0) return;
+  // The others keep their holder themselves, observed or not.
+  if (kind === K_LOCK) {
+    Atomics.store(heap().i32, ref + LOCK_HOLDER, identOf(runtime().slot));
+  }
   if ((observeFlags() & OBSERVE_DETECT) !== 0) checkOrder(ref);
   held.push(ref);
   heldSince.push(clock());
@@ -272,9 +315,9 @@ export function acquired(ref: number): void {
 
 /** A lock at `ref` is being released by this thread (observed). */
 export function released(ref: number): void {
-  const index = holderIndex(kindOf(ref));
-  if (index < 0) return;
-  Atomics.store(heap().i32, ref + index, 0);
+  const kind = kindOf(ref);
+  if (holderIndex(kind) < 0) return;
+  if (kind === K_LOCK) Atomics.store(heap().i32, ref + LOCK_HOLDER, 0);
   const i = held.lastIndexOf(ref);
   if (i < 0) return;
   if ((observeFlags() & OBSERVE_TRACE) !== 0) {
@@ -287,8 +330,9 @@ export function released(ref: number): void {
 
 /**
  * This thread is about to block on the primitive at `ref`. For a lock, it
- * records what it waits for, and with detection on, looks for the cycle
- * this closes (throw mode: throws DeadlockError instead of blocking).
+ * records what it waits for, and with detection on, looks for the deadlock
+ * this wait is part of (throw mode: throws DeadlockError instead of
+ * blocking).
  */
 export function blocking(ref: number): void {
   waitingSince = clock();
@@ -298,9 +342,9 @@ export function blocking(ref: number): void {
   Atomics.store(words(), at, ref);
   const mode = observeFlags() & OBSERVE_DETECT;
   if (mode === 0) return;
-  const cycle = cycleThrough(slot);
-  if (cycle === undefined) return;
-  const text = describeCycle(cycle);
+  const deadlock = deadlockThrough(slot);
+  if (deadlock === undefined) return;
+  const text = describeDeadlock(deadlock);
   if (mode === OBSERVE_THROW) {
     Atomics.store(words(), at, 0);
     throw new DeadlockError(text);
@@ -356,18 +400,42 @@ export async function lockObservedAsync(
   return taken;
 }
 
-function isAlive(slot: number): boolean {
-  return (Atomics.load(words(), slotWord(slot, S_STATE)) & 3) === ALIVE;
+/** The slot of the alive thread `ident`, or -1 (it has ended). */
+function slotOfIdent(ident: number): number {
+  const w = words();
+  for (let slot = 0; slot < MAX_THREADS; slot++) {
+    if (
+      (Atomics.load(w, slotWord(slot, S_STATE)) & 3) === ALIVE &&
+      Atomics.load(w, slotWord(slot, S_IDENT)) === ident
+    ) return slot;
+  }
+  return -1;
 }
 
-/** The slot of the thread holding the lock at `ref`, or -1. */
+/** Whether the thread `ident` is alive. */
+export function identAlive(ident: number): boolean {
+  return slotOfIdent(ident) >= 0;
+}
+
+/**
+ * `thread "NAME"` for the thread `ident`, alive or ended with its name kept
+ * (see {@linkcode threadEnding}); else `the thread of ident N`.
+ */
+export function describeIdent(ident: number): string {
+  const slot = slotOfIdent(ident);
+  const name = slot >= 0 ? runtime().registry.readName(slot) : keptName(-ident);
+  return name === undefined
+    ? `the thread of ident ${ident}`
+    : `thread "${name}"`;
+}
+
+/** The ident of the thread holding the lock at `ref`, or 0. */
 function holderOf(ref: number): number {
   const index = holderIndex(kindOf(ref));
-  if (index < 0) return -1;
+  if (index < 0) return 0;
   const i32 = heap().i32;
-  if (Atomics.load(i32, ref) === 0) return -1;
-  const holder = Atomics.load(i32, ref + index) - 1;
-  return holder >= 0 && isAlive(holder) ? holder : -1;
+  if (Atomics.load(i32, ref) === 0) return 0;
+  return Atomics.load(i32, ref + index);
 }
 
 /** The ref of the lock `slot` waits for, or 0. */
@@ -379,39 +447,80 @@ export function waitingOf(slot: number): number {
 export function holdsOf(slot: number): number[] {
   const block = Atomics.load(words(), slotWord(slot, S_HELD));
   if (block === 0) return [];
+  const ident = identOf(slot);
   const i32 = heap().i32;
   const out: number[] = [];
   const n = Math.min(Atomics.load(i32, block + HELD_COUNT), HELD_MAX);
   for (let i = 0; i < n; i++) {
     const ref = i32[block + HELD_FIRST + i];
-    if (holderOf(ref) === slot && !out.includes(ref)) out.push(ref);
+    if (holderOf(ref) === ident && !out.includes(ref)) out.push(ref);
   }
   return out;
 }
 
-/** The threads of the cycle that `start`'s wait closes, `start` first. */
-export function cycleThrough(start: number): number[] | undefined {
-  const path = [start];
+/**
+ * A deadlock: threads (slots), each waiting for a lock the next one holds,
+ * the last one waiting for the first (a cycle), or for a lock held by a
+ * thread that has ended (`dead`: its ident and name).
+ */
+export interface Deadlock {
+  slots: number[];
+  dead?: { ident: number; name: string };
+}
+
+/** The deadlock that `start`'s wait is part of, `start` first. */
+export function deadlockThrough(start: number): Deadlock | undefined {
+  const slots = [start];
   for (let lock = waitingOf(start); lock !== 0;) {
-    const holder = holderOf(lock);
-    if (holder < 0) return undefined;
-    if (holder === start) return path;
-    if (path.includes(holder)) return undefined;
-    path.push(holder);
+    const ident = holderOf(lock);
+    if (ident === 0) return undefined;
+    const holder = slotOfIdent(ident);
+    if (holder < 0) {
+      const name = keptName(-ident);
+      // A Lock's holder is written only while observed: without the name
+      // kept at its end, it may be stale.
+      if (name === undefined && kindOf(lock) === K_LOCK) return undefined;
+      return { slots, dead: { ident, name: name ?? `ident ${ident}` } };
+    }
+    if (holder === start) return { slots };
+    if (slots.includes(holder)) return undefined;
+    slots.push(holder);
     lock = waitingOf(holder);
   }
   return undefined;
 }
 
-/** `Deadlock detected:`, then each thread, what it holds and waits for. */
-export function describeCycle(cycle: number[]): string {
+/**
+ * The thread in `slot` is ending; while observed, a lock it still holds stays
+ * held (Python's rule), so its name is kept for the reports of those who
+ * wait for it. `died`: it ran out of memory, maybe inside a container's
+ * update(), whose mutex its list does not show.
+ */
+export function threadEnding(slot: number, died: boolean): void {
+  if (!observing() || (!died && holdsOf(slot).length === 0)) return;
+  keepName(-identOf(slot), runtime().registry.readName(slot));
+}
+
+/**
+ * `Deadlock detected:`, then each thread, what it holds and waits for, and
+ * the thread that ended holding the last lock waited for.
+ */
+export function describeDeadlock(deadlock: Deadlock): string {
   const reg = runtime().registry;
-  const lines = cycle.map((slot) => {
+  const lines = deadlock.slots.map((slot) => {
     const holds = holdsOf(slot).map(nameOf);
     return `  thread "${reg.readName(slot)}" holds ${
       holds.length > 0 ? holds.join(", ") : "nothing"
     } and waits for ${nameOf(waitingOf(slot))}`;
   });
+  if (deadlock.dead !== undefined) {
+    const last = deadlock.slots[deadlock.slots.length - 1];
+    lines.push(
+      `  thread "${deadlock.dead.name}" holds ${
+        nameOf(waitingOf(last))
+      } and is dead: it ended without releasing it`,
+    );
+  }
   return ["Deadlock detected:", ...lines].join("\n");
 }
 

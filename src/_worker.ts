@@ -11,7 +11,7 @@
 // loop), and start() blocks main until the worker runs. Loaded with main's
 // graph, this module is in the cache when a worker needs it.
 import process from "node:process";
-import { clock, observeFlags } from "./_observe.ts";
+import { clock, observeFlags, threadEnding } from "./_observe.ts";
 import { recordLife, TR_START, TR_THREAD } from "./_trace_buffer.ts";
 import { setImmediate } from "node:timers";
 import { runtime } from "./_runtime.ts";
@@ -183,7 +183,9 @@ export async function runWorker(): Promise<void> {
   /** The thread running now ends, exactly once. */
   const endThread = (): void => {
     const slot = Atomics.exchange(cell, W_SLOT, -1);
-    if (slot >= 0) rt.registry.finish(slot, Atomics.load(cell, W_GEN));
+    if (slot < 0) return;
+    threadEnding(slot, false);
+    rt.registry.finish(slot, Atomics.load(cell, W_GEN));
   };
   interceptExits(() => {
     endThread();
