@@ -39,6 +39,8 @@ export const H_OBSERVE = 22; // OBSERVE_REPORT / OBSERVE_THROW | OBSERVE_TRACE: 
 export const H_ORDER_LOCK = 23; // mutex of the lock-order table
 export const H_ORDER_TABLE = 24; // ref of the lock-order table, 0: none yet
 export const H_TRACE = 25; // ref of the trace buffer, 0: none
+export const H_DEFAULT_HEAP_MB = 26; // setDefaultResourceLimits()'s maxHeapMb, 0: the built-in default
+export const H_DEATHS = 27; // bumped when a worker dies while its thread runs (see S_DIED)
 export const H_NAMES = 28; // ref of the names table of primitives, 0: none yet
 export const H_NAMES_LOCK = 29; // its mutex
 export const H_MODULES = 30; // ref of the registry of module-level primitives (MR_*), 0: none yet
@@ -60,7 +62,17 @@ export const S_SLEEP = 8; // never changes: sleep() sleeps on it
 export const S_FAILURE = 9; // ref of the encoded error that stopped start(), 0: none
 export const S_WAITING = 10; // ref of the lock it blocks on, 0: none (while observed)
 export const S_HELD = 11; // ref of its held-locks block (HELD_*), 0: none yet
-export const SLOT_WORDS = 12;
+export const S_HEAP_MB = 12; // its heap limit (resourceLimits.maxHeapMb)
+export const S_DIED = 13; // 0, DIED or DEATH_HANDLED: its worker died while it ran
+export const S_EXECUTOR = 14; // ref of the executor it works for, 0: none
+export const S_TASK = 15; // ref of the future of the task it runs, 0: none
+export const SLOT_WORDS = 16;
+
+// S_DIED: the worker died (ran out of memory) while the thread ran; the
+// thread is still alive until a thread that sees it reports its error and
+// ends it (see _death.ts).
+export const DIED = 1;
+export const DEATH_HANDLED = 2;
 
 // What a thread holds, while observed: a count, then lock refs.
 export const HELD_COUNT = 0;
@@ -95,7 +107,8 @@ export const P_STATE = 0; // P_FREE, P_IDLE, P_CLAIMED, P_READY, P_BUSY
 export const P_JOB = 1; // ref of the job block
 export const P_WORKER = 2; // id of the worker parked there
 export const P_CELL = 3; // ref of that worker's cell
-export const POOL_WORDS = 4;
+export const P_HEAP_MB = 4; // that worker's heap limit: it runs only threads with that limit
+export const POOL_WORDS = 5;
 export const P_FREE = 0; // no worker
 export const P_IDLE = 1; // a worker parked, waiting for a job
 export const P_CLAIMED = 2; // a starter is writing a job
@@ -139,8 +152,9 @@ export function slotWord(slot: number, field: number): number {
 export const W_SLOT = 0; // slot of the thread it runs, -1: none
 export const W_GEN = 1;
 export const W_ENTRY = 2; // pool entry it parks in, -1: none
-export const W_CACHED = 3; // how many SharedArrayBuffer ids follow
-export const W_CACHE = 4; // the ids of the buffers it holds (see _sab_cache.ts)
+export const W_CLOSED = 3; // 1 once the relay saw the worker end (see _relay_worker.ts)
+export const W_CACHED = 4; // how many SharedArrayBuffer ids follow
+export const W_CACHE = 5; // the ids of the buffers it holds (see _sab_cache.ts)
 export const CACHE_SIZE = 16;
 export const CELL_WORDS = W_CACHE + CACHE_SIZE;
 
@@ -151,7 +165,8 @@ export const J_GEN = 1;
 export const J_LENGTH = 2; // bytes of the encoded thread, after the ids
 export const J_SABS = 3; // J_NO_SABS, J_DIRECT (main's port) or a relay id
 export const J_SAB_COUNT = 4; // the ids of its SharedArrayBuffers follow
-export const J_HEADER_WORDS = 5;
+export const J_HEAP_MB = 5; // the thread's heap limit: the worker's
+export const J_HEADER_WORDS = 6;
 export const J_NO_SABS = 0; // none to deliver: the worker holds them all
 export const J_DIRECT = -1;
 
@@ -395,7 +410,8 @@ export const X_PREFIX = 20; // message
 export const X_INIT = 21; // message: [initializer description, initargs], 0: none
 export const X_SPINNER = 22; // 1 while an idle worker spins for work (one at most)
 export const X_PENDING = 23; // tasks submitted and not done
-export const X_WORDS = 24;
+export const X_HEAP_MB = 24; // its workers' heap limit (resourceLimits.maxHeapMb), 0: the default
+export const X_WORDS = 25;
 export const X_SHUTDOWN = 1;
 export const X_BROKEN = 2;
 

@@ -26,6 +26,7 @@ import {
   Thread,
 } from "./thread.ts";
 import { _reportError } from "./excepthook.ts";
+import { deathReports } from "./_death.ts";
 import {
   awaitJob,
   type Boot,
@@ -132,7 +133,9 @@ async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
     report(inline ? hint(error, payload) : error);
   }
   await turn();
-  while (reports.size > 0) await Promise.all(reports);
+  while (reports.size > 0 || deathReports.size > 0) {
+    await Promise.all([...reports, ...deathReports]);
+  }
   if ((observeFlags() & OBSERVE_TRACE) !== 0) {
     recordLife(TR_THREAD, thread.name, began, clock());
   }

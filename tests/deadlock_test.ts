@@ -11,7 +11,7 @@ import {
   SharedMap,
   Thread,
 } from "../mod.ts";
-import { cells, test, until } from "./_helpers.ts";
+import { cells, runChild, test, until } from "./_helpers.ts";
 import {
   listThenMap,
   mapThenList,
@@ -352,4 +352,30 @@ test("report mode: two containers updated in opposite orders are reported and li
       },
     },
   ]);
+});
+
+Deno.test({
+  name:
+    "a Lock held by a thread that ran out of memory stays held; findDeadlocks() and the report name that dead owner",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["lock"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trim().split("\n"), [
+    "locked true",
+    JSON.stringify([{
+      threads: ["waiter"],
+      deadOwner: "hog",
+      deadIdent: true,
+    }]),
+    "waiter took it true",
+    "main done",
+  ]);
+  assert.match(
+    r.err,
+    /Deadlock detected:\n {2}thread "waiter" holds nothing and waits for Lock at _oom_program\.ts:\d+\n {2}thread "hog" holds Lock at _oom_program\.ts:\d+ and is dead: it ended without releasing it/,
+  );
 });
