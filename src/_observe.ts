@@ -139,24 +139,27 @@ function site(): string {
 
 /** Keeps `name` under `key` (replacing what was there). */
 function keepName(key: number, name: string): void {
+  // Nothing is allocated or freed while the lock is held: a thread that ran
+  // out of memory inside it would leave it held for every thread.
   const message = storeMessage(name, "name", () => []);
   const i32 = heap().i32;
   const table = namesTable();
+  let unused = message;
   lockWord(i32, H_NAMES_LOCK, Infinity);
   try {
     for (let i = 0; i < NAME_SLOTS; i++) {
       const at = entryAt(table, key, i);
       if (i32[at] === 0 || i32[at] === key) {
-        if (i32[at] === key) dropMessage(i32[at + 1]);
+        unused = i32[at] === key ? i32[at + 1] : 0;
         i32[at] = key;
         i32[at + 1] = message;
-        return;
+        break;
       }
     }
-    dropMessage(message);
   } finally {
     unlockWord(i32, H_NAMES_LOCK);
   }
+  if (unused !== 0) dropMessage(unused);
 }
 
 /** The name kept under `key`, if any. */
@@ -196,13 +199,14 @@ export function forgetName(ref: number): void {
   const table = Atomics.load(words(), H_NAMES);
   if (table === 0) return;
   const i32 = heap().i32;
+  let dropped = 0;
   lockWord(i32, H_NAMES_LOCK, Infinity);
   try {
     for (let i = 0; i < NAME_SLOTS; i++) {
       const at = entryAt(table, ref, i);
       if (i32[at] === 0) return;
       if (i32[at] === ref) {
-        dropMessage(i32[at + 1]);
+        dropped = i32[at + 1];
         // Tombstone-free delete: move the rest of the run back.
         i32[at] = 0;
         i32[at + 1] = 0;
@@ -220,6 +224,7 @@ export function forgetName(ref: number): void {
     }
   } finally {
     unlockWord(i32, H_NAMES_LOCK);
+    if (dropped !== 0) dropMessage(dropped);
   }
 }
 
@@ -535,6 +540,16 @@ function orderTable(): number {
   return won === 0 ? table : won;
 }
 
+/**
+ * The message of this thread's name that its entries in the order table
+ * share (they are never dropped: the table only grows).
+ */
+const orderName = { name: "", message: 0 };
+onNewThread(() => {
+  orderName.name = "";
+  orderName.message = 0;
+});
+
 /** The entry of the order (first, then), or of the free slot for it. */
 function entry(table: number, first: number, then: number): number {
   const i32 = heap().i32;
@@ -554,10 +569,17 @@ function entry(table: number, first: number, then: number): number {
  */
 function checkOrder(ref: number): void {
   if (held.length === 0) return;
-  const i32 = heap().i32;
   const table = orderTable();
   const name = runtime().registry.readName(runtime().slot);
-  const inverted: { first: number; by: number }[] = [];
+  // Made before the lock is taken: a thread that runs out of memory inside
+  // it would leave it held for every thread.
+  if (orderName.name !== name) {
+    orderName.name = name;
+    orderName.message = storeMessage(name, "name", () => []);
+  }
+  const inverted: number[] = new Array(held.length * 2);
+  let n = 0;
+  const i32 = heap().i32;
   lockWord(i32, H_ORDER_LOCK, Infinity);
   try {
     for (const first of held) {
@@ -565,19 +587,22 @@ function checkOrder(ref: number): void {
       const reverse = entry(table, ref, first);
       if (reverse >= 0 && i32[reverse] === ref && i32[reverse + 3] === 0) {
         i32[reverse + 3] = 1;
-        inverted.push({ first, by: i32[reverse + 2] });
+        inverted[n++] = first;
+        inverted[n++] = i32[reverse + 2];
       }
       const at = entry(table, first, ref);
       if (at >= 0 && i32[at] === 0) {
         i32[at] = first;
         i32[at + 1] = ref;
-        i32[at + 2] = storeMessage(name, "name", () => []);
+        i32[at + 2] = orderName.message;
       }
     }
   } finally {
     unlockWord(i32, H_ORDER_LOCK);
   }
-  for (const { first, by } of inverted) {
+  for (let i = 0; i < n; i += 2) {
+    const first = inverted[i];
+    const by = inverted[i + 1];
     console.error(
       `Potential deadlock (lock order inversion):\n` +
         `  thread "${name}" takes ${nameOf(ref)} while holding ${

@@ -62,6 +62,11 @@ const CHUNK_MASK = CHUNK_RECORDS - 1;
 const MAKING = -1;
 /** A directory entry: shared memory had no room for the chunk. */
 const NO_ROOM = -2;
+/**
+ * How long a writer or stopTrace() waits for another writer at most: a
+ * writer whose thread died (out of memory) never finishes.
+ */
+const WRITER_WAIT_MS = 2000;
 
 /** One record read back. */
 export interface TraceRecord {
@@ -174,12 +179,15 @@ function chunkOf(buffer: number, c: number): number {
     Atomics.store(heap().i32, at, chunk);
     Atomics.notify(heap().i32, at);
   }
-  // Another writer allocates it: a matter of microseconds.
-  while (chunk === MAKING) {
+  // Another writer allocates it: a matter of microseconds, unless that
+  // writer's thread died meanwhile (out of memory): then the records are
+  // counted as dropped.
+  const deadline = performance.now() + WRITER_WAIT_MS;
+  while (chunk === MAKING && performance.now() < deadline) {
     Atomics.wait(heap().i32, at, MAKING, 1);
     chunk = Atomics.load(heap().i32, at);
   }
-  return chunk;
+  return chunk === MAKING ? NO_ROOM : chunk;
 }
 
 /**
@@ -226,9 +234,14 @@ export function takeBuffer(): TraceContents | undefined {
   const i32 = heap().i32;
   const buffer = Atomics.exchange(i32, H_TRACE, 0);
   if (buffer === 0) return undefined;
-  while (Atomics.load(i32, buffer + TRACE_WRITERS) > 0) {
-    // A writer is between its claim and its type word: a few instructions
-    // (or the allocation of a chunk).
+  // A writer is between its claim and its type word: a few instructions
+  // (or the allocation of a chunk). An unfinished record is left out.
+  const deadline = performance.now() + WRITER_WAIT_MS;
+  while (
+    Atomics.load(i32, buffer + TRACE_WRITERS) > 0 &&
+    performance.now() < deadline
+  ) {
+    // Spin: the writer is on another core.
   }
   const s = heap();
   const claimed = Math.min(

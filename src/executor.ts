@@ -734,9 +734,16 @@ class ExecutorThread extends Thread {
       lastTurn: performance.now(),
     };
     if (s.w[X_INIT] === 0) return serve(s);
-    return initialize(s).then((ok) => ok ? serve(s) : undefined);
+    Atomics.store(s.registry, s.taskAt, INITIALIZING);
+    return initialize(s).then((ok) => {
+      Atomics.store(s.registry, s.taskAt, 0);
+      return ok ? serve(s) : undefined;
+    });
   }
 }
+
+/** S_TASK while the worker runs the initializer. */
+const INITIALIZING = -1;
 
 markLib(ExecutorThread, "ExecutorThread");
 
@@ -945,13 +952,18 @@ function endTask(s: Serving, future: number): void {
 }
 
 // A worker that died (it ran out of memory) while it ran a task: the task's
-// future fails with the error, and the worker is replaced.
+// future fails with the error, and the worker is replaced. One that died in
+// the initializer breaks the pool, as an initializer that throws does.
 onExecutorDeath((slot: number, error: MemoryError) => {
   const registry = runtime().registry.words;
   const ref = Atomics.load(registry, slotWord(slot, S_EXECUTOR));
   if (ref === 0) return;
   const w = wordsAt(ref, X_WORDS);
   const future = Atomics.load(registry, slotWord(slot, S_TASK));
+  if (future === INITIALIZING) {
+    breakPool(w);
+    return;
+  }
   if (future !== 0) {
     const message = storeMessage(error, "error", () => []);
     if (!settle(future, message, true)) dropMessage(message);

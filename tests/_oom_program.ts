@@ -80,6 +80,22 @@ function executor(): void {
   console.log(`later: ${pool.submit(double, 21).result(60_000)}`);
 }
 
+function executorInitializer(): void {
+  using pool = new ThreadPoolExecutor({
+    maxWorkers: 1,
+    initializer: hog,
+    resourceLimits: { maxHeapMb: 64 },
+  });
+  for (const when of ["queued", "later"]) {
+    try {
+      pool.submit(double, 1).result(60_000);
+      console.log(`${when}: no error`);
+    } catch (error) {
+      console.log(`${when}: ${(error as Error).name}`);
+    }
+  }
+}
+
 async function lock(): Promise<void> {
   setDeadlockDetection("report");
   const lock = new Lock();
@@ -151,6 +167,9 @@ if (import.meta.main) {
       break;
     case "executor":
       executor();
+      break;
+    case "executor-initializer":
+      executorInitializer();
       break;
     case "lock":
       await lock();

@@ -1185,3 +1185,24 @@ test("ThreadPoolExecutor refuses resourceLimits of the wrong type or out of rang
     RangeError,
   );
 });
+
+Deno.test({
+  name:
+    "a worker that runs out of memory in the initializer breaks the pool, as an initializer that throws",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["executor-initializer"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.err,
+    /^Exception in thread ThreadPoolExecutor-\d+_0:\nMemoryError: /m,
+  );
+  assert.deepEqual(r.out.trim().split("\n"), [
+    "queued: BrokenThreadPool",
+    "later: BrokenThreadPool",
+    "main done",
+  ]);
+});
