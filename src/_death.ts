@@ -62,7 +62,15 @@ export function handleDeath(
   // Where it ran out is not known here: no stack of the thread that saw it.
   error.stack = `${error.name}: ${error.message}`;
   threadEnding(slot, true);
-  listener?.(slot, error);
+  try {
+    listener?.(slot, error);
+  } catch (failure) {
+    // Not the caller's error: it may be in a wait of its own.
+    console.error(
+      "Exception while failing the task of an executor's worker that died:",
+      failure,
+    );
+  }
   const end = (): void => {
     Atomics.store(w, at, 0);
     reg.finish(slot, gen);

@@ -56,6 +56,25 @@ const waiting = new Map<number, Waiter[]>();
 let words: Int32Array;
 let heapBuffer: SharedArrayBuffer;
 
+/** How often the threads that may end a dead worker's thread are woken. */
+const WAKE_MS = 1;
+
+/**
+ * Wakes, until the dead worker's thread in `slot` has ended, those that may
+ * end it: its joiners (asleep on its state word) and main (asleep in any
+ * blocking wait, it looks at deaths when woken). Again and again: a notify
+ * that comes between a sleeper's last look and its sleep is lost.
+ */
+function wake(sab: SharedArrayBuffer, slot: number, gen: number): void {
+  const w = new Int32Array(sab, 0, REGISTRY_BYTES >> 2);
+  const state = slotWord(slot, S_STATE);
+  if (Atomics.load(w, state) !== slotState(gen, ALIVE)) return;
+  Atomics.notify(w, state);
+  const parked = Atomics.load(w, H_MAIN_PARKED);
+  if (parked !== 0) Atomics.notify(new Int32Array(sab, 0, parked + 1), parked);
+  setTimeout(() => wake(sab, slot, gen), WAKE_MS);
+}
+
 /**
  * The worker `worker`, whose cell is at `cell`, is gone. If its thread still
  * ran, the worker died: the thread is marked (S_DIED), its joiners and the
@@ -75,12 +94,9 @@ export function lostWorker(
     const state = slotWord(slot, S_STATE);
     if (Atomics.load(w, state) === slotState(gen, ALIVE)) {
       Atomics.store(w, slotWord(slot, S_DIED), DIED);
-      Atomics.notify(w, state);
       Atomics.add(w, H_DEATHS, 1);
       Atomics.notify(w, H_DEATHS);
-      // Main may sleep in a blocking wait: it looks at deaths when woken.
-      const parked = Atomics.load(w, H_MAIN_PARKED);
-      if (parked !== 0) Atomics.notify(w, parked);
+      wake(sab, slot, gen);
     }
   }
   const entry = Atomics.load(w, cell + W_ENTRY);

@@ -7,6 +7,7 @@ import {
   MemoryError,
   setDeadlockDetection,
   setDefaultResourceLimits,
+  setExcepthook,
   SharedMap,
   Thread,
   ThreadPoolExecutor,
@@ -40,6 +41,38 @@ export function takeWithin(lock: Lock, ms: number, out: Int32Array): void {
   } else {
     Atomics.store(out, 0, 2);
   }
+}
+
+/** Starts a thread that runs out of memory, joins it, then says so. */
+export function joinHog(out: Int32Array): void {
+  const t = new Thread({
+    name: "hog",
+    target: hog,
+    resourceLimits: { maxHeapMb: 64 },
+  });
+  t.start();
+  out[1] = t.join(60_000) ? 1 : 2;
+  Atomics.store(out, 0, 1);
+}
+
+/** A thread joins the one that dies, while main computes (no wait, no event loop). */
+function joinedByThread(): void {
+  const out = new Int32Array(new SharedArrayBuffer(8));
+  const joiner = new Thread({ name: "joiner", target: joinHog, args: [out] });
+  joiner.start();
+  const deadline = performance.now() + 60_000;
+  while (Atomics.load(out, 0) === 0 && performance.now() < deadline) {
+    // Busy: nothing of main's runs meanwhile.
+  }
+  console.log(`joiner returned ${out[1] === 1}`);
+  joiner.join();
+}
+
+/** An excepthook that prints on stdout. */
+export function printingHook(
+  { error, thread }: { error: unknown; thread: Thread | null },
+): void {
+  console.log(`hook: ${thread?.name} ${describe(error)}`);
 }
 
 function describe(error: unknown): string {
@@ -164,6 +197,21 @@ if (import.meta.main) {
     case "set-default":
       setDefaultResourceLimits({ maxHeapMb: 64 });
       await thread(false, false);
+      break;
+    case "hook":
+      setExcepthook(printingHook);
+      await thread(true, false);
+      break;
+    case "unjoined":
+      // Nobody joins it: the process waits for it, as for any thread.
+      new Thread({
+        name: "hog",
+        target: hog,
+        resourceLimits: { maxHeapMb: 64 },
+      }).start();
+      break;
+    case "joined-by-thread":
+      joinedByThread();
       break;
     case "executor":
       executor();

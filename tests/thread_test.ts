@@ -616,3 +616,44 @@ test("resourceLimits of the wrong type or out of range are refused", () => {
   }
   assert.throws(() => setDefaultResourceLimits(undefined as never), TypeError);
 });
+
+Deno.test({
+  name:
+    "a thread joining a thread that runs out of memory returns, even while main is busy",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["joined-by-thread"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(OOM_REPORT.exec(r.err)?.[1], "64", r.err);
+  assert.deepEqual(r.out.trim().split("\n"), [
+    "joiner returned true",
+    "main done",
+  ]);
+});
+
+Deno.test({
+  name:
+    "a thread that runs out of memory and that nobody joins is reported, and the process exits 0",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["unjoined"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(OOM_REPORT.exec(r.err)?.[1], "64", r.err);
+  assert.equal(r.out, "main done\n");
+});
+
+Deno.test({
+  name:
+    "the MemoryError of a thread goes to the excepthook set by setExcepthook()",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["hook"]);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.err, /Exception in thread/);
+  assert.deepEqual(r.out.trim().split("\n").sort(), [
+    "after joined",
+    "hook: hog MemoryError true",
+    "joined true alive false",
+    "main done",
+  ]);
+});
