@@ -256,7 +256,7 @@ export function runJob(job: Job, name: string): void {
     (isMainThread && heapOf(job.ref) === defaultHeapMb() &&
       offerWhenBooted(job))
   ) {
-    if (idleWorkers() < SPARES) wantSpare();
+    if (idleWorkers(defaultHeapMb()) < SPARES) wantSpare();
     return;
   }
   if (!isMainThread) {
@@ -289,11 +289,16 @@ function offerWhenBooted(job: Job): boolean {
   return offer(job);
 }
 
-function idleWorkers(): number {
+/** Idle workers in the pool: all, or those with the heap limit `heapMb`. */
+function idleWorkers(heapMb?: number): number {
   const w = words();
   let idle = 0;
   for (let entry = 0; entry < POOL_MAX; entry++) {
-    if (Atomics.load(w, poolWord(entry, P_STATE)) === P_IDLE) idle++;
+    if (
+      Atomics.load(w, poolWord(entry, P_STATE)) === P_IDLE &&
+      (heapMb === undefined ||
+        Atomics.load(w, poolWord(entry, P_HEAP_MB)) === heapMb)
+    ) idle++;
   }
   return idle;
 }
@@ -322,7 +327,8 @@ function wantSpare(): void {
 function topUp(): void {
   const w = words();
   while (
-    limit() > 0 && idleWorkers() + Atomics.load(w, H_BOOTING) < SPARES
+    limit() > 0 &&
+    idleWorkers(defaultHeapMb()) + Atomics.load(w, H_BOOTING) < SPARES
   ) {
     Atomics.add(w, H_BOOTING, 1);
     try {
@@ -611,7 +617,7 @@ function enter(boot: Boot, w: Int32Array): boolean {
     }
     if (ownEntry < 0) return false;
   }
-  if (idleWorkers() >= limit()) {
+  if (idleWorkers() >= limit() && !evictOther(w, boot.heapMb)) {
     leavePool();
     return false;
   }
@@ -621,8 +627,40 @@ function enter(boot: Boot, w: Int32Array): boolean {
   return true;
 }
 
-/** Waits, in the pool, until a thread is handed to the calling worker. */
-export function awaitJob(boot: Boot): Delivery {
+/** The job handed to a parked worker to make it close: its place is wanted. */
+const CLOSE = 0;
+
+/**
+ * The pool is full: makes an idle worker with another heap limit than
+ * `heapMb` close, so that the limits used last keep their workers. False
+ * when every idle worker has that limit.
+ */
+function evictOther(w: Int32Array, heapMb: number): boolean {
+  for (let entry = 0; entry < POOL_MAX; entry++) {
+    const at = poolWord(entry, P_STATE);
+    const limit = poolWord(entry, P_HEAP_MB);
+    if (Atomics.load(w, at) !== P_IDLE || Atomics.load(w, limit) === heapMb) {
+      continue;
+    }
+    if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) continue;
+    // The entry may have changed workers since the look above.
+    if (Atomics.load(w, limit) === heapMb) {
+      Atomics.store(w, at, P_IDLE);
+      continue;
+    }
+    Atomics.store(w, poolWord(entry, P_JOB), CLOSE);
+    Atomics.store(w, at, P_READY);
+    Atomics.notify(w, at, 1);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Waits, in the pool, until a thread is handed to the calling worker;
+ * undefined when it is asked to close instead.
+ */
+export function awaitJob(boot: Boot): Delivery | undefined {
   const w = words();
   const at = poolWord(ownEntry, P_STATE);
   for (let state = P_IDLE; state !== P_READY; state = Atomics.load(w, at)) {
@@ -630,6 +668,7 @@ export function awaitJob(boot: Boot): Delivery {
   }
   Atomics.store(w, at, P_BUSY);
   const ref = Atomics.load(w, poolWord(ownEntry, P_JOB));
+  if (ref === CLOSE) return undefined;
   const sabsAt = heap().i32[ref + J_SABS];
   if (sabsAt === J_NO_SABS) return { ref, delivered: [] };
   if (sabsAt !== J_DIRECT) return { ref, delivered: fetchRelayed(sabsAt) };

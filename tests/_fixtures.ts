@@ -804,3 +804,11 @@ export function acquireOnce(sem: Semaphore, out: Int32Array): void {
 export function recordHeapLimit(out: Int32Array): void {
   out[0] = Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
 }
+
+/** Drawn once per worker: the module is loaded once in each. */
+const workerToken = 1 + Math.floor(Math.random() * 2 ** 30);
+
+/** Stores a number that tells apart the workers the thread ran on. */
+export function recordWorkerToken(out: Int32Array): void {
+  out[0] = workerToken;
+}
