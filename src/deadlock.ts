@@ -109,12 +109,15 @@ export function setDeadlockDetection(mode: DeadlockDetection): void {
 }
 
 /**
- * The cycles of the waits-for graph now: sets of threads each blocked on a
- * lock that another of them holds. A snapshot, from any thread; it sees
- * what detection records (turn it on first with
+ * The deadlocks of the waits-for graph now: cycles of threads each blocked
+ * on a lock that another of them holds (a Lock, an RLock, a Condition's lock
+ * or a shared container's internal lock), and chains of threads whose last
+ * one waits for a lock held by a thread that has ended (its `deadOwner`: as
+ * in Python, a lock its holder never released stays held). A snapshot,
+ * from any thread; it sees what detection records (turn it on first with
  * {@linkcode setDeadlockDetection}).
  *
- * @returns The cycles, each once ([] if none).
+ * @returns The deadlocks, each once ([] if none).
  *
  * @example
  * ```ts

@@ -85,7 +85,10 @@ export function startTrace(): void {
  * Stops tracing and returns the trace of every thread: a `thread_name`
  * metadata event per thread, complete (`"X"`) slices for each thread's
  * life, wait and lock hold, instants (`"i"`) for the rest, in microseconds
- * since the trace started.
+ * since the trace started. A trace keeps every event while shared memory
+ * has room (it grows as it goes); should it run out, the events that did
+ * not fit are counted: a global instant (`cat: "trace"`) at the end says
+ * how many, and so does a line on stderr.
  *
  * @returns The trace (save it as JSON for ui.perfetto.dev, or draw it with
  * {@linkcode timelineHtml}).
