@@ -811,8 +811,10 @@ export function sleep(ms: number): void {
  * Sets how many finished threads' workers stay parked for reuse by later
  * threads (default 8, at most 64; 0 turns reuse off). A reused worker runs
  * each thread fresh: its own ident, name, ThreadLocal values and no timers of
- * an earlier thread. Workers already parked beyond a lower limit stay until
- * reused.
+ * an earlier thread. A parked worker runs only threads with its own heap
+ * limit (see {@linkcode ResourceLimits}); when the pool is full, a worker of
+ * the limit used last takes the place of one of another limit. Workers
+ * already parked beyond a lower limit stay until reused.
  *
  * @param size The number of parked workers kept.
  * @throws {TypeError} If `size` is not a number.
