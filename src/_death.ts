@@ -10,14 +10,16 @@ import {
   DEATH_HANDLED,
   DIED,
   MAX_THREADS,
+  OBSERVE_TRACE,
   S_DIED,
   S_HEAP_MB,
   slotWord,
 } from "./_layout.ts";
+import { recordLife, TR_THREAD } from "./_trace_buffer.ts";
 import { runtime } from "./_runtime.ts";
 import { _threadIn } from "./thread.ts";
 import { _reportErrorNow } from "./excepthook.ts";
-import { threadEnding } from "./_observe.ts";
+import { clock, observeFlags, threadEnding } from "./_observe.ts";
 import { MemoryError } from "./errors.ts";
 
 /** What the executor does for one of its workers that died. */
@@ -62,6 +64,9 @@ export function handleDeath(
   // Where it ran out is not known here: no stack of the thread that saw it.
   error.stack = `${error.name}: ${error.message}`;
   threadEnding(slot, true);
+  if ((observeFlags() & OBSERVE_TRACE) !== 0) {
+    recordLife(TR_THREAD, thread.name, 0, clock(), thread.ident!);
+  }
   try {
     listener?.(slot, error);
   } catch (failure) {

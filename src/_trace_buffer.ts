@@ -192,13 +192,16 @@ function chunkOf(buffer: number, c: number): number {
 
 /**
  * Records the calling thread's life: TR_START when it began (`name`
- * undefined), TR_THREAD when it ended, with its name.
+ * undefined), TR_THREAD when it ended, with its name. The end of a thread
+ * whose worker died is recorded by the thread that ends it, with the
+ * thread's `ident` and a `start` of 0 (not known there).
  */
 export function recordLife(
   type: number,
   name: string | undefined,
   start: number,
   end: number,
+  ident = ownIdent(),
 ): void {
   writing((buffer) => {
     let block = 0;
@@ -214,7 +217,7 @@ export function recordLife(
     }
     const s = heap();
     s.i32[block + LIFE_TYPE] = type;
-    s.i32[block + LIFE_IDENT] = ownIdent();
+    s.i32[block + LIFE_IDENT] = ident;
     s.i32[block + LIFE_NAME] = message;
     s.f64[(block + LIFE_START) >> 1] = start;
     s.f64[(block + LIFE_END) >> 1] = end;

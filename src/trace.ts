@@ -116,7 +116,11 @@ export function stopTrace(): Trace {
   for (const life of contents.lives) {
     if (life.type === TR_THREAD) {
       names.set(life.ident, life.name!);
-      lives.set(life.ident, { start: life.start, end: life.end });
+      // A thread whose worker died: it began when its TR_START says.
+      const start = life.start !== 0
+        ? life.start
+        : lives.get(life.ident)?.start ?? epoch;
+      lives.set(life.ident, { start, end: life.end });
     } else if (life.type === TR_START && !lives.has(life.ident)) {
       lives.set(life.ident, { start: life.start });
     }

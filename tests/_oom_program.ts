@@ -9,6 +9,8 @@ import {
   setDefaultResourceLimits,
   setExcepthook,
   SharedMap,
+  startTrace,
+  stopTrace,
   Thread,
   ThreadPoolExecutor,
 } from "../mod.ts";
@@ -202,6 +204,24 @@ if (import.meta.main) {
       setExcepthook(printingHook);
       await thread(true, false);
       break;
+    case "trace": {
+      startTrace();
+      const t = new Thread({
+        name: "hog",
+        target: hog,
+        resourceLimits: { maxHeapMb: 64 },
+      });
+      t.start();
+      t.join(60_000);
+      const { traceEvents } = stopTrace();
+      const named = traceEvents.filter((e) => e.name === "thread_name");
+      console.log(JSON.stringify(named.map((e) => e.args!.name).sort()));
+      const life = traceEvents.find((e) =>
+        e.cat === "thread" && e.tid === t.ident
+      );
+      console.log(`life ${life?.name} ${life!.ts > 0}`);
+      break;
+    }
     case "unjoined":
       // Nobody joins it: the process waits for it, as for any thread.
       new Thread({

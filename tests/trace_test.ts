@@ -11,7 +11,7 @@ import {
   timelineHtml,
   type TraceEvent,
 } from "../mod.ts";
-import { cells, sharedWord, test, until } from "./_helpers.ts";
+import { cells, runChild, sharedWord, test, until } from "./_helpers.ts";
 import { consumer, producer } from "./_deadlock_fixtures.ts";
 import { incrementMany } from "./_fixtures.ts";
 import {
@@ -264,4 +264,20 @@ test("a second startTrace() throws and leaves the running trace as it was", () =
   const hold = trace.traceEvents.filter((e) => e.cat === "hold");
   assert.equal(hold.length, 1);
   assert.ok(hold[0].ts >= 0 && hold[0].ts < 50_000, `hold at ${hold[0].ts} µs`);
+});
+
+Deno.test({
+  name: "a thread that runs out of memory keeps its name and life in a trace",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["trace"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trim().split("\n"), [
+    JSON.stringify(["MainThread", "hog"]),
+    "life hog true",
+    "main done",
+  ]);
 });
