@@ -464,19 +464,32 @@ export function holdsOf(slot: number): number[] {
 }
 
 /**
- * A deadlock: threads (slots), each waiting for a lock the next one holds,
- * the last one waiting for the first (a cycle), or for a lock held by a
- * thread that has ended (`dead`: its ident and name).
+ * A deadlock, as seen when it was found: threads (slots), each waiting for
+ * a lock (`waits`) the next one holds (`holds`), the last one waiting for
+ * the first (a cycle), or for a lock held by a thread that has ended
+ * (`dead`: its ident and name).
  */
 export interface Deadlock {
   slots: number[];
+  waits: number[];
+  holds: number[][];
   dead?: { ident: number; name: string };
 }
 
 /** The deadlock that `start`'s wait is part of, `start` first. */
 export function deadlockThrough(start: number): Deadlock | undefined {
   const slots = [start];
+  const waits: number[] = [];
+  // A snapshot: the threads may stop waiting (a DeadlockError in another
+  // of them) while it is described.
+  const found = (dead?: Deadlock["dead"]): Deadlock => ({
+    slots,
+    waits,
+    holds: slots.map(holdsOf),
+    dead,
+  });
   for (let lock = waitingOf(start); lock !== 0;) {
+    waits.push(lock);
     const ident = holderOf(lock);
     if (ident === 0) return undefined;
     const holder = slotOfIdent(ident);
@@ -485,9 +498,9 @@ export function deadlockThrough(start: number): Deadlock | undefined {
       // A Lock's holder is written only while observed: without the name
       // kept at its end, it may be stale.
       if (name === undefined && kindOf(lock) === K_LOCK) return undefined;
-      return { slots, dead: { ident, name: name ?? `ident ${ident}` } };
+      return found({ ident, name: name ?? `ident ${ident}` });
     }
-    if (holder === start) return { slots };
+    if (holder === start) return found();
     if (slots.includes(holder)) return undefined;
     slots.push(holder);
     lock = waitingOf(holder);
@@ -512,17 +525,16 @@ export function threadEnding(slot: number, died: boolean): void {
  */
 export function describeDeadlock(deadlock: Deadlock): string {
   const reg = runtime().registry;
-  const lines = deadlock.slots.map((slot) => {
-    const holds = holdsOf(slot).map(nameOf);
+  const lines = deadlock.slots.map((slot, i) => {
+    const holds = deadlock.holds[i].map(nameOf);
     return `  thread "${reg.readName(slot)}" holds ${
       holds.length > 0 ? holds.join(", ") : "nothing"
-    } and waits for ${nameOf(waitingOf(slot))}`;
+    } and waits for ${nameOf(deadlock.waits[i])}`;
   });
   if (deadlock.dead !== undefined) {
-    const last = deadlock.slots[deadlock.slots.length - 1];
     lines.push(
       `  thread "${deadlock.dead.name}" holds ${
-        nameOf(waitingOf(last))
+        nameOf(deadlock.waits[deadlock.waits.length - 1])
       } and is dead: it ended without releasing it`,
     );
   }

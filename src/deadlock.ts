@@ -11,7 +11,6 @@ import { OBSERVE_DETECT, OBSERVE_REPORT, OBSERVE_THROW } from "./_layout.ts";
 import {
   type Deadlock,
   deadlockThrough,
-  holdsOf,
   nameOf,
   setObserveFlags,
   waitingOf,
@@ -146,10 +145,10 @@ export function findDeadlocks(): DeadlockCycle[] {
   }
   return found.filter((d) => d.dead === undefined || !inner.has(d.slots[0]))
     .map((d) => ({
-      threads: d.slots.map((s) => ({
+      threads: d.slots.map((s, i) => ({
         thread: _threadIn(s),
-        holds: holdsOf(s).map(nameOf),
-        waitsFor: nameOf(waitingOf(s)),
+        holds: d.holds[i].map(nameOf),
+        waitsFor: nameOf(d.waits[i]),
       })),
       ...(d.dead === undefined ? {} : { deadOwner: d.dead }),
     }));
