@@ -42,6 +42,8 @@ export {
   getIdent,
   getNativeId,
   mainThread,
+  type ResourceLimits,
+  setDefaultResourceLimits,
   setThreadPoolSize,
   sleep,
   Thread,
@@ -71,6 +73,7 @@ export {
 export {
   BrokenBarrierError,
   DeadlockError,
+  MemoryError,
   ThreadError,
 } from "./src/errors.ts";
 export {

@@ -95,9 +95,13 @@ export function setNaming(n: Naming): void {
   naming = n;
 }
 
-/** The name of a kind's class (`Lock`), or "object" for plain storage. */
-export function kindLabel(kind: number): string {
-  return kinds[kind]?.cls.name ?? "object";
+/**
+ * The name of `kind`, the name of its class ("Lock", "SharedMap"...): how
+ * reports and traces label it. Undefined for a kind not declared here (raw
+ * storage).
+ */
+export function kindName(kind: number): string | undefined {
+  return kinds[kind]?.cls.name;
 }
 
 /**

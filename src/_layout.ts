@@ -39,7 +39,8 @@ export const H_OBSERVE = 22; // OBSERVE_REPORT / OBSERVE_THROW | OBSERVE_TRACE: 
 export const H_ORDER_LOCK = 23; // mutex of the lock-order table
 export const H_ORDER_TABLE = 24; // ref of the lock-order table, 0: none yet
 export const H_TRACE = 25; // ref of the trace buffer, 0: none
-export const H_TRACE_EPOCH = 26; // float64 at words 26-27: when the trace began (epoch ms)
+export const H_DEFAULT_HEAP_MB = 26; // setDefaultResourceLimits()'s maxHeapMb, 0: the built-in default
+export const H_DEATHS = 27; // bumped when a worker dies while its thread runs (see S_DIED)
 export const H_NAMES = 28; // ref of the names table of primitives, 0: none yet
 export const H_NAMES_LOCK = 29; // its mutex
 export const H_SHARED = 30; // ref of the registry of shared names (SN_*), 0: none yet
@@ -62,7 +63,17 @@ export const S_SLEEP = 8; // never changes: sleep() sleeps on it
 export const S_FAILURE = 9; // ref of the encoded error that stopped start(), 0: none
 export const S_WAITING = 10; // ref of the lock it blocks on, 0: none (while observed)
 export const S_HELD = 11; // ref of its held-locks block (HELD_*), 0: none yet
-export const SLOT_WORDS = 12;
+export const S_HEAP_MB = 12; // its heap limit (resourceLimits.maxHeapMb)
+export const S_DIED = 13; // 0, DIED or DEATH_HANDLED: its worker died while it ran
+export const S_EXECUTOR = 14; // ref of the executor it works for, 0: none
+export const S_TASK = 15; // ref of the future of the task it runs, 0: none
+export const SLOT_WORDS = 16;
+
+// S_DIED: the worker died (ran out of memory) while the thread ran; the
+// thread is still alive until a thread that sees it reports its error and
+// ends it (see _death.ts).
+export const DIED = 1;
+export const DEATH_HANDLED = 2;
 
 // What a thread holds, while observed: a count, then lock refs.
 export const HELD_COUNT = 0;
@@ -97,7 +108,8 @@ export const P_STATE = 0; // P_FREE, P_IDLE, P_CLAIMED, P_READY, P_BUSY
 export const P_JOB = 1; // ref of the job block
 export const P_WORKER = 2; // id of the worker parked there
 export const P_CELL = 3; // ref of that worker's cell
-export const POOL_WORDS = 4;
+export const P_HEAP_MB = 4; // that worker's heap limit: it runs only threads with that limit
+export const POOL_WORDS = 5;
 export const P_FREE = 0; // no worker
 export const P_IDLE = 1; // a worker parked, waiting for a job
 export const P_CLAIMED = 2; // a starter is writing a job
@@ -141,8 +153,9 @@ export function slotWord(slot: number, field: number): number {
 export const W_SLOT = 0; // slot of the thread it runs, -1: none
 export const W_GEN = 1;
 export const W_ENTRY = 2; // pool entry it parks in, -1: none
-export const W_CACHED = 3; // how many SharedArrayBuffer ids follow
-export const W_CACHE = 4; // the ids of the buffers it holds (see _sab_cache.ts)
+export const W_CLOSED = 3; // 1 once the relay saw the worker end (see _relay_worker.ts)
+export const W_CACHED = 4; // how many SharedArrayBuffer ids follow
+export const W_CACHE = 5; // the ids of the buffers it holds (see _sab_cache.ts)
 export const CACHE_SIZE = 16;
 export const CELL_WORDS = W_CACHE + CACHE_SIZE;
 
@@ -153,7 +166,8 @@ export const J_GEN = 1;
 export const J_LENGTH = 2; // bytes of the encoded thread, after the ids
 export const J_SABS = 3; // J_NO_SABS, J_DIRECT (main's port) or a relay id
 export const J_SAB_COUNT = 4; // the ids of its SharedArrayBuffers follow
-export const J_HEADER_WORDS = 5;
+export const J_HEAP_MB = 5; // the thread's heap limit: the worker's
+export const J_HEADER_WORDS = 6;
 export const J_NO_SABS = 0; // none to deliver: the worker holds them all
 export const J_DIRECT = -1;
 
@@ -188,19 +202,15 @@ export const K_SHARED_MAP = 16;
 export const KINDS = 32;
 
 // Lock: one futex word (0 unlocked, 1 locked, 2 locked and contended), then,
-// written only while observed (_observe.ts), its holder's slot + 1 and the
-// message of its name ("Lock at app.ts:12").
+// written only while observed (_observe.ts), the ident of its holder (an
+// ident is never reused: a holder that has ended is told apart).
 export const LOCK_HOLDER = 1;
-export const LOCK_NAME = 2;
-export const LOCK_WORDS = 3;
-// RLock: the futex word, the owner's ident, the recursion count; observed,
-// the holder's slot + 1 and its name.
+export const LOCK_WORDS = 2;
+// RLock: the futex word, the owner's ident, the recursion count.
 export const RLOCK_STATE = 0;
 export const RLOCK_OWNER = 1;
 export const RLOCK_COUNT = 2;
-export const RLOCK_HOLDER = 3;
-export const RLOCK_NAME = 4;
-export const RLOCK_WORDS = 5;
+export const RLOCK_WORDS = 3;
 // Event: one word holding the flag (bit 0) and a generation (the other bits,
 // bumped by every set), changed by compare-exchange so that a waiter never
 // sees half of a set(); then the number of sleeping waiters.
@@ -260,7 +270,8 @@ export const VALUE_RECORD = 3;
 export const VALUE_WORDS = 4;
 
 // A mutex of a shared container (see _mutex.ts): a lock word, then the ident
-// of the thread holding it (0: none).
+// of the thread holding it (0: none). It is the first words of the
+// container's block, where deadlock detection looks for it.
 export const MUTEX_LOCK = 0;
 export const MUTEX_OWNER = 1;
 export const MUTEX_WORDS = 2;
@@ -411,7 +422,8 @@ export const X_PREFIX = 20; // message
 export const X_INIT = 21; // message: [initializer description, initargs], 0: none
 export const X_SPINNER = 22; // 1 while an idle worker spins for work (one at most)
 export const X_PENDING = 23; // tasks submitted and not done
-export const X_WORDS = 24;
+export const X_HEAP_MB = 24; // its workers' heap limit (resourceLimits.maxHeapMb), 0: the default
+export const X_WORDS = 25;
 export const X_SHUTDOWN = 1;
 export const X_BROKEN = 2;
 
@@ -420,10 +432,26 @@ export const X_BROKEN = 2;
 export const ORDER_SLOTS = 4096;
 export const ORDER_WORDS = 4;
 
-// The trace buffer: a count of records, then TRACE_MAX records of
-// TRACE_WORDS words: [type, slot, ref, detail, start float64, end float64].
-export const TRACE_COUNT = 0;
+// The trace buffer (see _trace_buffer.ts): a header, then a directory of
+// chunks of records, each chunk allocated when the first record lands in it;
+// thread lives are kept apart, in a list of blocks of their own.
+export const TRACE_COUNT = 0; // records claimed
 export const TRACE_WRITERS = 1; // threads writing a record now
-export const TRACE_FIRST = 2;
+export const TRACE_DROPPED = 2; // records that found no room (shared memory ran out)
+export const TRACE_LIVES = 3; // ref of the newest life block, 0: none
+export const TRACE_EPOCH = 4; // float64 at words 4-5: when the trace began (epoch ms)
+export const TRACE_DIRECTORY = 6; // TRACE_CHUNKS refs; 0: none yet, -1: being made, -2: no room
+export const TRACE_CHUNK_BITS = 16; // records per chunk: 2 MiB
+export const TRACE_CHUNKS = 4096; // 2^28 records at most (8 GiB, the heap's maximum)
+export const TRACE_HEADER_WORDS = TRACE_DIRECTORY + TRACE_CHUNKS;
+// A record: [type, ident, ref, detail, start float64, end float64].
 export const TRACE_WORDS = 8;
-export const TRACE_MAX = 1 << 19;
+// A life block: [next, type, ident, message of the name, start float64, end
+// float64].
+export const LIFE_NEXT = 0;
+export const LIFE_TYPE = 1;
+export const LIFE_IDENT = 2;
+export const LIFE_NAME = 3;
+export const LIFE_START = 4;
+export const LIFE_END = 6;
+export const LIFE_WORDS = 8;

@@ -46,7 +46,7 @@ import {
   position,
   shortPosition,
 } from "./_call_sites.ts";
-import { kindLabel, release, setNaming } from "./_handles.ts";
+import { kindName, release, setNaming } from "./_handles.ts";
 
 const MAX_FRAMES = 16;
 
@@ -213,7 +213,7 @@ function siteKey(kind: string, cut: Function): Uint8Array | undefined {
 
 function moduleLevelRef(kind: number): number {
   if (windows <= 0 || kind === K_FUTURE) return 0;
-  const label = kindLabel(kind);
+  const label = kindName(kind) ?? "object";
   const key = siteKey(label, moduleLevelRef);
   if (key === undefined) return 0;
   const r = claim(key, `a module-level ${label}`);

@@ -40,12 +40,17 @@ function relayPort(): MessagePort {
   return port;
 }
 
-/** A port for a thread about to start, connected to the relay. */
-export function portForChild(): MessagePort {
+/**
+ * A port for a worker about to start, connected to the relay, which watches
+ * it through that port (see _relay_worker.ts): `cell` is the ref of the
+ * worker's cell, `worker` its id.
+ */
+export function portForChild(cell: number, worker: number): MessagePort {
   const channel = new MessageChannel();
-  relayPort().postMessage({ type: "port", port: channel.port2 }, [
-    channel.port2,
-  ]);
+  relayPort().postMessage(
+    { type: "port", port: channel.port2, cell, worker },
+    [channel.port2],
+  );
   return channel.port1;
 }
 

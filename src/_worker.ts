@@ -11,9 +11,8 @@
 // loop), and start() blocks main until the worker runs. Loaded with main's
 // graph, this module is in the cache when a worker needs it.
 import process from "node:process";
-import { clock, observeFlags } from "./_observe.ts";
-import { record, TR_START, TR_THREAD } from "./_trace_buffer.ts";
-import { storeMessage } from "./_message.ts";
+import { clock, observeFlags, threadEnding } from "./_observe.ts";
+import { recordLife, TR_START, TR_THREAD } from "./_trace_buffer.ts";
 import { setImmediate } from "node:timers";
 import { runtime } from "./_runtime.ts";
 import { decodeAsync, encode } from "./_codec.ts";
@@ -27,6 +26,7 @@ import {
   Thread,
 } from "./thread.ts";
 import { _reportError } from "./excepthook.ts";
+import { deathReports } from "./_death.ts";
 import {
   awaitJob,
   type Boot,
@@ -125,7 +125,7 @@ async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
   _signalStarted(thread);
   const began = clock();
   if ((observeFlags() & OBSERVE_TRACE) !== 0) {
-    record(TR_START, 0, 0, began, began);
+    recordLife(TR_START, undefined, began, began);
   }
   try {
     await thread.run();
@@ -133,10 +133,11 @@ async function runThread(job: Delivery, cell: Int32Array): Promise<void> {
     report(inline ? hint(error, payload) : error);
   }
   await turn();
-  while (reports.size > 0) await Promise.all(reports);
+  while (reports.size > 0 || deathReports.size > 0) {
+    await Promise.all([...reports, ...deathReports]);
+  }
   if ((observeFlags() & OBSERVE_TRACE) !== 0) {
-    const name = storeMessage(thread.name, "name", () => []);
-    record(TR_THREAD, 0, name, began, clock());
+    recordLife(TR_THREAD, thread.name, began, clock());
   }
 }
 
@@ -155,12 +156,15 @@ function interceptExits(end: () => void): void {
     end();
     return processExit.call(process, code);
   }) as typeof process.exit;
-  const global = globalThis as unknown as { close(): void };
+  const global = globalThis as unknown as { close(): void; self?: unknown };
   const close = global.close;
   global.close = () => {
     end();
     close();
   };
+  // A web worker's global is also `self`; a node:worker_threads worker's
+  // has none, and Deno users write `self.close()`.
+  global.self ??= globalThis;
 }
 
 /** Runs the threads handed to this worker, then closes it. */
@@ -182,7 +186,9 @@ export async function runWorker(): Promise<void> {
   /** The thread running now ends, exactly once. */
   const endThread = (): void => {
     const slot = Atomics.exchange(cell, W_SLOT, -1);
-    if (slot >= 0) rt.registry.finish(slot, Atomics.load(cell, W_GEN));
+    if (slot < 0) return;
+    threadEnding(slot, false);
+    rt.registry.finish(slot, Atomics.load(cell, W_GEN));
   };
   interceptExits(() => {
     endThread();

@@ -24,6 +24,16 @@
 // (first, so that it boots while the thread's own worker is created), and
 // whenever a start() takes the last idle worker, main makes another once its
 // event loop is free.
+//
+// Every worker is created with a heap limit (node:worker_threads'
+// resourceLimits), the limit of the threads it runs: reaching it ends the
+// worker with an error instead of aborting the process (without a limit, V8's
+// "Fatal JavaScript out of memory" does). A parked worker runs only threads
+// with its own limit; spares have the default one. A worker that dies while
+// its thread runs is seen by the relay (_relay_worker.ts); the thread's
+// error is reported and the thread ended by whichever thread sees it first
+// (_death.ts).
+import v8 from "node:v8";
 import {
   isMainThread,
   MessageChannel,
@@ -34,6 +44,8 @@ import {
 import {
   CELL_WORDS,
   H_BOOTING,
+  H_DEATHS,
+  H_DEFAULT_HEAP_MB,
   H_IDLE_BELL,
   H_POOL_LIMIT,
   H_SPARE_WANTED,
@@ -42,6 +54,7 @@ import {
   J_DIRECT,
   J_GEN,
   J_HEADER_WORDS,
+  J_HEAP_MB,
   J_LENGTH,
   J_NO_SABS,
   J_SAB_COUNT,
@@ -52,6 +65,7 @@ import {
   P_CELL,
   P_CLAIMED,
   P_FREE,
+  P_HEAP_MB,
   P_IDLE,
   P_JOB,
   P_READY,
@@ -68,21 +82,34 @@ import {
   R_TAKEN,
   SPAWN_MAX,
   spawnWord,
+  W_CLOSED,
   W_ENTRY,
-  W_GEN,
   W_SLOT,
 } from "./_layout.ts";
 import { alloc, bytesAt, free, heap, heapBuffer, wordsAt } from "./_heap.ts";
 import { runtime } from "./_runtime.ts";
 import { fetchRelayed, portForChild, stash } from "./_relay.ts";
+import { lostWorker } from "./_relay_worker.ts";
+import { handleDeaths } from "./_death.ts";
 import { checkCanLoad, workerEntry } from "./_entry.ts";
 import { buffersOf, sabId, workerHolds } from "./_sab_cache.ts";
-import { nudgeMain, setMainService, spinWhile, waitWord } from "./_wait.ts";
+import {
+  nudgeMain,
+  setMainService,
+  spinWhile,
+  waitWord,
+  waitWordAsync,
+} from "./_wait.ts";
 
 /** A thread to run: the ref of its job block and its shared buffers. */
 export interface Job {
   ref: number;
   sabs: SharedArrayBuffer[];
+}
+
+/** The heap limit of the job at `ref` (0: a spare, with the default one). */
+function heapOf(ref: number): number {
+  return ref === 0 ? defaultHeapMb() : heap().i32[ref + J_HEAP_MB];
 }
 
 /** A job handed to a worker: its buffers, or those the worker lacked. */
@@ -106,11 +133,45 @@ export interface Boot {
   direct: MessagePort | undefined;
   /** Whether the worker may park for reuse when its thread ends. */
   pooled: boolean;
+  /** Its heap limit (MB): it runs only threads with that limit. */
+  heapMb: number;
+  /** The built-in default heap limit (MB), as main measured it. */
+  builtinHeapMb: number;
+}
+
+let builtin = 0;
+
+/**
+ * The default heap limit of threads when none was set: the main thread's
+ * own V8 heap limit (4192 MB on a 64-bit machine with 16 GiB or more, V8's
+ * default; less on a smaller machine, or what `--v8-flags=--max-old-space-size`
+ * says). A thread may grow as large as the program's main thread could;
+ * running out is then that thread's error, not the process's end.
+ */
+function builtinHeapMb(): number {
+  if (builtin !== 0) return builtin;
+  const boot = runtime().boot;
+  builtin = boot !== undefined
+    ? boot.builtinHeapMb
+    : Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+  return builtin;
+}
+
+/** The heap limit (MB) of threads started now without one of their own. */
+export function defaultHeapMb(): number {
+  return Atomics.load(words(), H_DEFAULT_HEAP_MB) || builtinHeapMb();
+}
+
+/** Sets the default heap limit (MB) of threads started from now on; 0: the built-in one. */
+export function setDefaultHeapMb(mb: number): void {
+  Atomics.store(words(), H_DEFAULT_HEAP_MB, mb);
 }
 
 const DEFAULT_LIMIT = 8;
 /** Idle workers the pool keeps ready (while reuse is on). */
 const SPARES = 1;
+/** The job handed to a parked worker to make it close: its place is wanted. */
+const CLOSE = 0;
 /** How long a thread waits for main to create its worker before it does. */
 const SPAWN_GRACE_MS = 50;
 
@@ -119,12 +180,13 @@ function words(): Int32Array {
 }
 
 /**
- * Writes a job: the thread's slot, the ids of its shared buffers and its
- * encoded form. Returns its ref.
+ * Writes a job: the thread's slot, its heap limit, the ids of its shared
+ * buffers and its encoded form. Returns its ref.
  */
 export function writeJob(
   slot: number,
   gen: number,
+  heapMb: number,
   bytes: Uint8Array,
   sabs: SharedArrayBuffer[],
 ): number {
@@ -133,6 +195,7 @@ export function writeJob(
   const w = heap().i32;
   w[ref + J_SLOT] = slot;
   w[ref + J_GEN] = gen;
+  w[ref + J_HEAP_MB] = heapMb;
   w[ref + J_LENGTH] = bytes.length;
   w[ref + J_SAB_COUNT] = sabs.length;
   sabs.forEach((sab, i) => w[ref + J_HEADER_WORDS + i] = sabId(sab));
@@ -189,17 +252,33 @@ export function setPoolLimit(size: number): void {
   Atomics.store(w, H_POOL_LIMIT, size + 1);
   let idle = idleWorkers();
   for (let entry = 0; entry < POOL_MAX && idle > size; entry++) {
-    const at = poolWord(entry, P_STATE);
-    if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) continue;
-    Atomics.store(w, poolWord(entry, P_JOB), NO_JOB);
-    Atomics.store(w, at, P_READY);
-    Atomics.notify(w, at, 1);
-    idle--;
+    if (dismiss(w, entry, () => true)) idle--;
   }
 }
 
-/** The job handed to a parked worker to dismiss it: it closes. */
-const NO_JOB = 0;
+/**
+ * Makes the worker parked idle at `entry` close, if `which` says so once it
+ * is claimed (the entry may have changed workers since a look); whether it
+ * did.
+ */
+function dismiss(
+  w: Int32Array,
+  entry: number,
+  which: (entry: number) => boolean,
+): boolean {
+  const at = poolWord(entry, P_STATE);
+  if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) {
+    return false;
+  }
+  if (!which(entry)) {
+    Atomics.store(w, at, P_IDLE);
+    return false;
+  }
+  Atomics.store(w, poolWord(entry, P_JOB), CLOSE);
+  Atomics.store(w, at, P_READY);
+  Atomics.notify(w, at, 1);
+  return true;
+}
 
 let firstSpawn = true;
 /** How long a start() waits for a spare that is booting rather than create a worker. */
@@ -207,8 +286,12 @@ const BOOTING_WAIT_MS = 1000;
 
 /** Runs a job on a parked worker, a new one, or one main creates for us. */
 export function runJob(job: Job, name: string): void {
-  if (offer(job) || (isMainThread && offerWhenBooted(job))) {
-    if (idleWorkers() < SPARES) wantSpare();
+  if (
+    offer(job) ||
+    (isMainThread && heapOf(job.ref) === defaultHeapMb() &&
+      offerWhenBooted(job))
+  ) {
+    if (idleWorkers(defaultHeapMb()) < SPARES) wantSpare();
     return;
   }
   if (!isMainThread) {
@@ -241,11 +324,16 @@ function offerWhenBooted(job: Job): boolean {
   return offer(job);
 }
 
-function idleWorkers(): number {
+/** Idle workers in the pool: all, or those with the heap limit `heapMb`. */
+function idleWorkers(heapMb?: number): number {
   const w = words();
   let idle = 0;
   for (let entry = 0; entry < POOL_MAX; entry++) {
-    if (Atomics.load(w, poolWord(entry, P_STATE)) === P_IDLE) idle++;
+    if (
+      Atomics.load(w, poolWord(entry, P_STATE)) === P_IDLE &&
+      (heapMb === undefined ||
+        Atomics.load(w, poolWord(entry, P_HEAP_MB)) === heapMb)
+    ) idle++;
   }
   return idle;
 }
@@ -274,7 +362,8 @@ function wantSpare(): void {
 function topUp(): void {
   const w = words();
   while (
-    limit() > 0 && idleWorkers() + Atomics.load(w, H_BOOTING) < SPARES
+    limit() > 0 &&
+    idleWorkers(defaultHeapMb()) + Atomics.load(w, H_BOOTING) < SPARES
   ) {
     Atomics.add(w, H_BOOTING, 1);
     try {
@@ -291,10 +380,19 @@ const direct = new Map<number, MessagePort>();
 
 function offer(job: Job): boolean {
   const w = words();
+  const heapMb = heapOf(job.ref);
   for (let entry = 0; entry < POOL_MAX; entry++) {
     const at = poolWord(entry, P_STATE);
-    if (Atomics.load(w, at) !== P_IDLE) continue;
+    const limit = poolWord(entry, P_HEAP_MB);
+    if (Atomics.load(w, at) !== P_IDLE || Atomics.load(w, limit) !== heapMb) {
+      continue;
+    }
     if (Atomics.compareExchange(w, at, P_IDLE, P_CLAIMED) !== P_IDLE) continue;
+    // The entry may have changed workers since the look above.
+    if (Atomics.load(w, limit) !== heapMb) {
+      Atomics.store(w, at, P_IDLE);
+      continue;
+    }
     // The worker's list of the buffers it holds is stable while it parks.
     const cell = wordsAt(Atomics.load(w, poolWord(entry, P_CELL)), CELL_WORDS);
     const missing = job.sabs.filter((sab) => !workerHolds(cell, sabId(sab)));
@@ -331,12 +429,13 @@ const LIBRARY = new URL("./_worker.ts", import.meta.url);
 function spawn(job: Job, name: string, pooled: boolean): void {
   checkCanLoad(LIBRARY);
   const rt = runtime();
+  const heapMb = heapOf(job.ref);
   const id = Atomics.add(words(), H_WORKER_COUNTER, 1) + 1;
   const cell = alloc(CELL_WORDS * 4, K_RAW);
   const c = wordsAt(cell, CELL_WORDS);
   c[W_SLOT] = -1;
   c[W_ENTRY] = -1;
-  const relay = portForChild();
+  const relay = portForChild(cell, id);
   const channel = isMainThread ? new MessageChannel() : undefined;
   const boot: Boot = {
     weftHeap: heapBuffer(),
@@ -347,11 +446,14 @@ function spawn(job: Job, name: string, pooled: boolean): void {
     relay,
     direct: channel?.port2,
     pooled,
+    heapMb,
+    builtinHeapMb: builtinHeapMb(),
   };
   const worker = new Worker(BOOT_URL, {
     workerData: boot,
     transferList: channel ? [relay, channel.port2] : [relay],
     name,
+    resourceLimits: { maxOldGenerationSizeMb: heapMb },
   });
   if (channel) {
     channel.port1.unref();
@@ -359,29 +461,24 @@ function spawn(job: Job, name: string, pooled: boolean): void {
   }
   if (isMainThread) worker.unref();
   else rt.children++;
+  // Its end (a death included) is the relay's to see: see lostWorker().
   worker.on("error", () => {});
-  worker.on("exit", () => {
-    // However the worker ended, its thread has ended, exactly once.
-    const slot = Atomics.load(c, W_SLOT);
-    if (slot >= 0) rt.registry.finish(slot, Atomics.load(c, W_GEN));
-    // A worker that dies parked leaves its entry; only its own, though.
-    const entry = Atomics.load(c, W_ENTRY);
-    if (
-      entry >= 0 && Atomics.load(words(), poolWord(entry, P_WORKER)) === id
-    ) {
-      Atomics.compareExchange(
-        words(),
-        poolWord(entry, P_STATE),
-        P_IDLE,
-        P_FREE,
-      );
+  worker.on("exit", async () => {
+    // The relay reads the cell when it sees the worker go: free it after.
+    if (Atomics.load(c, W_CLOSED) === 0) {
+      await waitWordAsync(c, W_CLOSED, 0, performance.now() + RELAY_WAIT_MS);
     }
+    // Should the relay not have seen it, the same, here.
+    lostWorker(heapBuffer(), cell, id);
     direct.get(id)?.close();
     direct.delete(id);
     free(cell);
     if (!isMainThread && --rt.children === 0) rt.onNoChildren?.();
   });
 }
+
+/** How long the creator of a worker that ended waits for the relay to see it. */
+const RELAY_WAIT_MS = 10_000;
 
 /** Asks main to create a worker for `job`; creates it here if main is busy. */
 function request(job: Job, name: string): void {
@@ -462,10 +559,43 @@ function serve(): boolean {
   return served;
 }
 
-/** Main: serves spawn requests from its event loop and its blocking waits. */
+let deathsSeen = 0;
+
+/**
+ * Main, in a blocking wait: creates the workers other threads asked for,
+ * and ends the threads whose workers died. True if it did something.
+ */
+function service(): boolean {
+  const deaths = Atomics.load(words(), H_DEATHS);
+  if (deaths === deathsSeen) return serve();
+  deathsSeen = deaths;
+  handleDeaths(true);
+  serve();
+  return true;
+}
+
+/**
+ * Main: serves spawn requests and deaths from its event loop and its
+ * blocking waits.
+ */
 export function startSpawnService(): void {
-  setMainService(serve);
+  setMainService(service);
   const w = words();
+  const watchDeaths = (): void => {
+    for (;;) {
+      const deaths = Atomics.load(w, H_DEATHS);
+      if (deaths !== deathsSeen) {
+        deathsSeen = deaths;
+        handleDeaths(false);
+      }
+      const wait = Atomics.waitAsync(w, H_DEATHS, deaths);
+      if (wait.async) {
+        wait.value.then(watchDeaths);
+        return;
+      }
+    }
+  };
+  watchDeaths();
   const watch = (): void => {
     for (;;) {
       const bell = Atomics.load(w, H_SPAWN_BELL);
@@ -516,12 +646,13 @@ function enter(boot: Boot, w: Int32Array): boolean {
         ownEntry = entry;
         Atomics.store(w, poolWord(entry, P_WORKER), boot.workerId);
         Atomics.store(w, poolWord(entry, P_CELL), boot.cell);
+        Atomics.store(w, poolWord(entry, P_HEAP_MB), boot.heapMb);
         Atomics.store(cell, W_ENTRY, entry);
       }
     }
     if (ownEntry < 0) return false;
   }
-  if (idleWorkers() >= limit()) {
+  if (idleWorkers() >= limit() && !evictOther(w, boot.heapMb)) {
     leavePool();
     return false;
   }
@@ -532,8 +663,22 @@ function enter(boot: Boot, w: Int32Array): boolean {
 }
 
 /**
+ * The pool is full: makes an idle worker with another heap limit than
+ * `heapMb` close, so that the limits used last keep their workers. False
+ * when every idle worker has that limit.
+ */
+function evictOther(w: Int32Array, heapMb: number): boolean {
+  const other = (entry: number): boolean =>
+    Atomics.load(w, poolWord(entry, P_HEAP_MB)) !== heapMb;
+  for (let entry = 0; entry < POOL_MAX; entry++) {
+    if (other(entry) && dismiss(w, entry, other)) return true;
+  }
+  return false;
+}
+
+/**
  * Waits, in the pool, until a thread is handed to the calling worker;
- * undefined when it is dismissed instead (it should close).
+ * undefined when it is asked to close instead.
  */
 export function awaitJob(boot: Boot): Delivery | undefined {
   const w = words();
@@ -543,7 +688,7 @@ export function awaitJob(boot: Boot): Delivery | undefined {
   }
   Atomics.store(w, at, P_BUSY);
   const ref = Atomics.load(w, poolWord(ownEntry, P_JOB));
-  if (ref === NO_JOB) return undefined;
+  if (ref === CLOSE) return undefined;
   const sabsAt = heap().i32[ref + J_SABS];
   if (sabsAt === J_NO_SABS) return { ref, delivered: [] };
   if (sabsAt !== J_DIRECT) return { ref, delivered: fetchRelayed(sabsAt) };

@@ -9,8 +9,8 @@
  */
 import { OBSERVE_DETECT, OBSERVE_REPORT, OBSERVE_THROW } from "./_layout.ts";
 import {
-  cycleThrough,
-  holdsOf,
+  type Deadlock,
+  deadlockThrough,
   nameOf,
   setObserveFlags,
   waitingOf,
@@ -22,7 +22,11 @@ import { describeValue } from "./_validate.ts";
 /** What {@linkcode setDeadlockDetection} does. */
 export type DeadlockDetection = "off" | "report" | "throw";
 
-/** One cycle of threads, each waiting for a lock the next one holds. */
+/**
+ * One deadlock: threads each waiting for a lock the next one holds, the last
+ * one waiting for the first (a cycle), or for a lock whose holder has ended
+ * without releasing it (then `deadOwner` names that thread).
+ */
 export interface DeadlockCycle {
   /** The threads of the cycle, each with what it holds and waits for. */
   threads: {
@@ -33,20 +37,34 @@ export interface DeadlockCycle {
     /** The lock it waits for. */
     waitsFor: string;
   }[];
+  /**
+   * The thread that holds the lock the last thread waits for, when it has
+   * ended (returned, or ran out of memory) while holding it: as in Python,
+   * the lock stays held, and nothing will release it.
+   */
+  deadOwner?: {
+    /** Its name. */
+    name: string;
+    /** Its ident. */
+    ident: number;
+  };
 }
 
 /**
  * Turns deadlock detection on or off, in every thread.
  *
- * - `"report"`: a blocking acquire of a Lock, RLock or Condition's lock that
- *   closes a cycle of threads each waiting for a lock another holds prints
- *   `Deadlock detected:` and, for each thread of the cycle, its name, what
- *   it holds and what it waits for, to stderr; a lock taken while holding
- *   another, in the opposite order of an earlier one (B while holding A,
- *   after A while holding B), prints `Potential deadlock (lock order
- *   inversion):` with both orders. Waiting goes on as before.
- * - `"throw"`: the acquire that would close a cycle throws DeadlockError
- *   (its message is the report) instead of waiting; inversions are printed.
+ * - `"report"`: a blocking acquire of a Lock, RLock, Condition's lock or a
+ *   shared container's internal lock (SharedValue, SharedList, SharedMap)
+ *   that closes a cycle of threads each waiting for a lock another holds,
+ *   or that waits for a lock whose holder has ended without releasing it
+ *   (a thread that returned, or ran out of memory, holding it), prints
+ *   `Deadlock detected:` and, for each thread, its name, what it holds and
+ *   what it waits for (and the dead owner), to stderr; a lock taken while
+ *   holding another, in the opposite order of an earlier one (B while
+ *   holding A, after A while holding B), prints `Potential deadlock (lock
+ *   order inversion):` with both orders. Waiting goes on as before.
+ * - `"throw"`: the acquire that would be reported throws DeadlockError (its
+ *   message is the report) instead of waiting; inversions are printed.
  * - `"off"` (the default): nothing is recorded; the locks' fast paths cost
  *   what they cost without detection.
  *
@@ -90,12 +108,15 @@ export function setDeadlockDetection(mode: DeadlockDetection): void {
 }
 
 /**
- * The cycles of the waits-for graph now: sets of threads each blocked on a
- * lock that another of them holds. A snapshot, from any thread; it sees
- * what detection records (turn it on first with
+ * The deadlocks of the waits-for graph now: cycles of threads each blocked
+ * on a lock that another of them holds (a Lock, an RLock, a Condition's lock
+ * or a shared container's internal lock), and chains of threads whose last
+ * one waits for a lock held by a thread that has ended (its `deadOwner`: as
+ * in Python, a lock its holder never released stays held). A snapshot,
+ * from any thread; it sees what detection records (turn it on first with
  * {@linkcode setDeadlockDetection}).
  *
- * @returns The cycles, each once ([] if none).
+ * @returns The deadlocks, each once ([] if none).
  *
  * @example
  * ```ts
@@ -108,19 +129,27 @@ export function setDeadlockDetection(mode: DeadlockDetection): void {
 export function findDeadlocks(): DeadlockCycle[] {
   const reg = runtime().registry;
   const seen = new Set<number>();
-  const cycles: DeadlockCycle[] = [];
+  const found: Deadlock[] = [];
   for (const slot of reg.aliveSlots()) {
     if (seen.has(slot) || waitingOf(slot) === 0) continue;
-    const cycle = cycleThrough(slot);
-    if (cycle === undefined) continue;
-    for (const s of cycle) seen.add(s);
-    cycles.push({
-      threads: cycle.map((s) => ({
-        thread: _threadIn(s),
-        holds: holdsOf(s).map(nameOf),
-        waitsFor: nameOf(waitingOf(s)),
-      })),
-    });
+    const deadlock = deadlockThrough(slot);
+    if (deadlock === undefined) continue;
+    // A cycle is the same from any of its threads.
+    if (deadlock.dead === undefined) deadlock.slots.forEach((s) => seen.add(s));
+    found.push(deadlock);
   }
-  return cycles;
+  // A chain to a dead owner that is the tail of a longer one is part of it.
+  const inner = new Set<number>();
+  for (const d of found) {
+    if (d.dead !== undefined) d.slots.slice(1).forEach((s) => inner.add(s));
+  }
+  return found.filter((d) => d.dead === undefined || !inner.has(d.slots[0]))
+    .map((d) => ({
+      threads: d.slots.map((s, i) => ({
+        thread: _threadIn(s),
+        holds: d.holds[i].map(nameOf),
+        waitsFor: nameOf(d.waits[i]),
+      })),
+      ...(d.dead === undefined ? {} : { deadOwner: d.dead }),
+    }));
 }

@@ -215,6 +215,34 @@ export class InvalidStateError extends Error {
   }
 }
 
+/**
+ * The error of a thread that ran out of memory: its heap reached its limit
+ * (`resourceLimits.maxHeapMb`, see `setDefaultResourceLimits()`), and
+ * V8 ended it. As CPython raises MemoryError in that thread, it ends that
+ * thread alone: the excepthook reports it (`Exception in thread NAME:`), its
+ * joiners return, a task it ran fails with it, and the process goes on.
+ *
+ * @example
+ * ```ts
+ * import { MemoryError } from "@weft/threading";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new MemoryError().name, "MemoryError");
+ * ```
+ */
+export class MemoryError extends Error {
+  /**
+   * Creates a MemoryError.
+   *
+   * @param message What ran out of memory.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MemoryError";
+  }
+}
+
 // Found by name in every thread: an error that crosses arrives as this class.
 for (
   const cls of [
@@ -226,5 +254,6 @@ for (
     BrokenExecutor,
     BrokenThreadPool,
     InvalidStateError,
+    MemoryError,
   ]
 ) markLib(cls, cls.name);

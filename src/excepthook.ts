@@ -96,3 +96,19 @@ export async function _reportError(
     console.error(`Exception in threading.excepthook:\n${format(hookError)}`);
   }
 }
+
+/**
+ * Internal: hands an error to the excepthook from wherever the caller is (a
+ * blocking wait included): the default hook prints at once; another one is
+ * called asynchronously, from a clean stack (the returned promise).
+ */
+export function _reportErrorNow(
+  error: unknown,
+  thread: Thread,
+): Promise<void> | undefined {
+  if (hook === excepthook && runtime().registry.hookSeq() === hookSeq) {
+    excepthook({ error, thread });
+    return undefined;
+  }
+  return _reportError(error, thread);
+}

@@ -15,9 +15,13 @@ import {
   H_PENDING_TASKS,
   INDEX_COUNT,
   K_EXECUTOR,
+  S_EXECUTOR,
+  S_TASK,
+  slotWord,
   X_BROKEN,
   X_FLAGS,
   X_FNS,
+  X_HEAP_MB,
   X_IDLE,
   X_INIT,
   X_LOCK,
@@ -33,6 +37,7 @@ import {
   X_WORKERS,
 } from "./_layout.ts";
 import {
+  adopt,
   adoption,
   create,
   defineKind,
@@ -75,8 +80,14 @@ import {
 import { callerModules, type CodeRef, describe, resolve } from "./_locate.ts";
 import { cancel, markRunning, settle } from "./_future_state.ts";
 import { _futureRef, Future } from "./future.ts";
-import { _threadExtra, Thread } from "./thread.ts";
-import { BrokenThreadPool, ThreadError } from "./errors.ts";
+import {
+  _checkResourceLimits,
+  _threadExtra,
+  type ResourceLimits,
+  Thread,
+} from "./thread.ts";
+import { BrokenThreadPool, type MemoryError, ThreadError } from "./errors.ts";
+import { onExecutorDeath } from "./_death.ts";
 import { runtime } from "./_runtime.ts";
 import { unboxed } from "./_async_iter.ts";
 import { setImmediate } from "node:timers";
@@ -100,6 +111,12 @@ export interface ThreadPoolExecutorOptions {
   initializer?: (...args: any[]) => unknown;
   /** The initializer's arguments (copied, or shared where they are shared). */
   initargs?: unknown[];
+  /**
+   * The limits of its workers (default: those of `setDefaultResourceLimits()`
+   * when each starts). A worker that runs out of memory fails its task's
+   * future with a MemoryError, and is replaced.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /** Options of {@linkcode ThreadPoolExecutor.shutdown}. */
@@ -158,6 +175,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 let wordsOf: (executor: ThreadPoolExecutor) => Int32Array;
+let replaceWorker: (executor: ThreadPoolExecutor) => void;
 
 /**
  * A pool of worker threads that run submitted functions: Python's
@@ -197,9 +215,11 @@ export class ThreadPoolExecutor {
   /**
    * Creates an executor; its workers start as tasks are submitted.
    *
-   * @param options The most workers, their names' prefix, an initializer.
+   * @param options The most workers, their names' prefix, an initializer,
+   * the workers' resource limits.
    * @throws {TypeError} An option of the wrong type.
-   * @throws {RangeError} `maxWorkers` is not a positive integer.
+   * @throws {RangeError} `maxWorkers` is not a positive integer, or a heap
+   * limit is out of range.
    */
   constructor(options?: ThreadPoolExecutorOptions) {
     const adopted = adoption(K_EXECUTOR);
@@ -209,8 +229,17 @@ export class ThreadPoolExecutor {
       track(this, adopted);
       return;
     }
-    const { maxWorkers, threadNamePrefix, initializer, initargs } =
-      checkOptions(options) ?? {};
+    const {
+      maxWorkers,
+      threadNamePrefix,
+      initializer,
+      initargs,
+      resourceLimits,
+    } = checkOptions(options) ?? {};
+    const heapMb = _checkResourceLimits(
+      resourceLimits,
+      "Cannot create a ThreadPoolExecutor",
+    );
     const max = maxWorkers === undefined
       ? Math.min(32, CORES + 4)
       : checkInteger(maxWorkers, "maxWorkers", 1);
@@ -241,6 +270,7 @@ export class ThreadPoolExecutor {
     const ref = create(K_EXECUTOR, X_WORDS * 4);
     const w = wordsAt(ref, X_WORDS);
     w[X_MAX_WORKERS] = max;
+    w[X_HEAP_MB] = heapMb ?? 0;
     try {
       w[X_PREFIX] = storeMessage(prefix, "threadNamePrefix", () => []);
       if (initializer !== undefined) {
@@ -267,6 +297,7 @@ export class ThreadPoolExecutor {
       destroy: destroyExecutor,
     });
     wordsOf = (e) => e.#w;
+    replaceWorker = (e) => e.#replaceWorker();
   }
 
   /** The id of `fn` in this executor, registered on its first submit. */
@@ -376,11 +407,33 @@ export class ThreadPoolExecutor {
     const more = n < w[X_MAX_WORKERS] && (w[X_FLAGS] & X_SHUTDOWN) === 0;
     if (more) w[X_THREADS] = n + 1;
     unlockWord(w, X_LOCK);
-    if (!more) return;
+    if (more) this.#startWorker(n);
+  }
+
+  /**
+   * Replaces a worker that died (it ran out of memory), if tasks wait: even
+   * after shutdown, queued tasks still run, as in Python.
+   */
+  #replaceWorker(): void {
+    const w = this.#w;
+    lockWord(w, X_LOCK, Infinity);
+    w[X_THREADS]--;
+    const n = w[X_THREADS];
+    const more = w[X_WORK + INDEX_COUNT] > 0;
+    if (more) w[X_THREADS] = n + 1;
+    unlockWord(w, X_LOCK);
+    if (more) this.#startWorker(n);
+  }
+
+  /** Starts worker number `n` (counted in X_THREADS already). */
+  #startWorker(n: number): void {
+    const w = this.#w;
     this.#prefix ??= loadMessage(w[X_PREFIX], false) as string;
+    const heapMb = w[X_HEAP_MB];
     const thread = new ExecutorThread({
       name: `${this.#prefix}_${n}`,
       daemon: true,
+      resourceLimits: heapMb === 0 ? undefined : { maxHeapMb: heapMb },
     });
     _threadExtra(thread).executor = this;
     try {
@@ -641,6 +694,9 @@ interface Task {
 
 interface Serving {
   w: Int32Array;
+  /** The registry, and the word of this thread's slot naming its task (S_TASK). */
+  registry: Int32Array;
+  taskAt: number;
   tasks: Map<number, Task>;
   step: Step;
   /** When this worker last let its event loop run (finalizers, timers). */
@@ -656,16 +712,33 @@ const TURN = -1;
 class ExecutorThread extends Thread {
   override run(): unknown {
     const executor = _threadExtra(this).executor as ThreadPoolExecutor;
+    const rt = runtime();
+    const w = wordsOf(executor);
+    // Should this worker die, whoever ends it finds its executor here.
+    Atomics.store(
+      rt.registry.words,
+      slotWord(rt.slot, S_EXECUTOR),
+      w.byteOffset >> 2,
+    );
     const s: Serving = {
-      w: wordsOf(executor),
+      w,
+      registry: rt.registry.words,
+      taskAt: slotWord(rt.slot, S_TASK),
       tasks: new Map(),
       step: newStep(),
       lastTurn: performance.now(),
     };
     if (s.w[X_INIT] === 0) return serve(s);
-    return initialize(s).then((ok) => ok ? serve(s) : undefined);
+    Atomics.store(s.registry, s.taskAt, INITIALIZING);
+    return initialize(s).then((ok) => {
+      Atomics.store(s.registry, s.taskAt, 0);
+      return ok ? serve(s) : undefined;
+    });
   }
 }
+
+/** S_TASK while the worker runs the initializer. */
+const INITIALIZING = -1;
 
 markLib(ExecutorThread, "ExecutorThread");
 
@@ -770,6 +843,8 @@ function* takeSteps(s: Serving): Protocol<number> {
 /** Runs one task: at once when it can, else (a promise) asynchronously. */
 function runTask(s: Serving, future: number): Promise<void> | undefined {
   const i32 = heap().i32;
+  // From here, should this worker die, its future fails (see below).
+  Atomics.store(s.registry, s.taskAt, future);
   if (markRunning(future) !== true) {
     endTask(s, future);
     return undefined;
@@ -861,9 +936,33 @@ function finish(
 }
 
 function endTask(s: Serving, future: number): void {
+  // Before the count: a death in between leaves a task counted, never a
+  // future released twice.
+  Atomics.store(s.registry, s.taskAt, 0);
   taskEnds(s.w, future);
   // Python releases _idle_semaphore after each task, whatever its outcome
   // (it matters only while workers may still be started).
   const w = s.w;
   if (Atomics.load(w, X_THREADS) < w[X_MAX_WORKERS]) Atomics.add(w, X_IDLE, 1);
 }
+
+// A worker that died (it ran out of memory) while it ran a task: the task's
+// future fails with the error, and the worker is replaced. One that died in
+// the initializer breaks the pool, as an initializer that throws does.
+onExecutorDeath((slot: number, error: MemoryError) => {
+  const registry = runtime().registry.words;
+  const ref = Atomics.load(registry, slotWord(slot, S_EXECUTOR));
+  if (ref === 0) return;
+  const w = wordsAt(ref, X_WORDS);
+  const future = Atomics.load(registry, slotWord(slot, S_TASK));
+  if (future === INITIALIZING) {
+    breakPool(w);
+    return;
+  }
+  if (future !== 0) {
+    const message = storeMessage(error, "error", () => []);
+    if (!settle(future, message, true)) dropMessage(message);
+    taskEnds(w, future);
+  }
+  replaceWorker(adopt(K_EXECUTOR, ref) as ThreadPoolExecutor);
+});

@@ -31,12 +31,16 @@ import {
   ALIVE,
   NAME_BYTES,
   S_DAEMON,
+  S_DIED,
+  S_EXECUTOR,
   S_FAILURE,
+  S_HEAP_MB,
   S_IDENT,
   S_NATIVE_ID,
   S_SLEEP,
   S_STARTED,
   S_STATE,
+  S_TASK,
   slotState,
   slotWord,
 } from "./_layout.ts";
@@ -44,13 +48,77 @@ import { runtime } from "./_runtime.ts";
 import { callerModules, type CodeRef, describe } from "./_locate.ts";
 import { decode, defineExtension, discard, encode } from "./_codec.ts";
 import { bytesAt, free, heap } from "./_heap.ts";
-import { freeJob, runJob, setPoolLimit, writeJob } from "./_workers.ts";
+import {
+  defaultHeapMb,
+  freeJob,
+  runJob,
+  setDefaultHeapMb,
+  setPoolLimit,
+  writeJob,
+} from "./_workers.ts";
+import { handleDeathOf } from "./_death.ts";
 import { POOL_MAX } from "./_layout.ts";
 import { startMainServices } from "./_main.ts";
 import { clock, observing, traceWait } from "./_observe.ts";
 import { WAIT_JOIN } from "./_trace_buffer.ts";
 // Loaded with main's module graph, for workers to find it cached (_worker.ts).
 import "./_worker.ts";
+
+/**
+ * Limits on what a thread may use. A thread that reaches one ends with a
+ * {@linkcode MemoryError} (its joiners return, the process goes on) instead
+ * of ending the whole process.
+ */
+export interface ResourceLimits {
+  /**
+   * The largest heap of the thread, in MB: V8's old-space limit of its
+   * isolate. Shared memory (SharedArrayBuffers, this library's primitives
+   * and containers) does not count. From 16 to 1048576.
+   *
+   * @default {the main thread's V8 heap limit: 4192 on a 64-bit machine with 16 GiB or more}
+   */
+  maxHeapMb?: number;
+}
+
+/** The smallest heap limit a thread can start with: a thread's isolate loads this library. */
+const MIN_HEAP_MB = 16;
+/** The largest accepted: 1 TiB. */
+const MAX_HEAP_MB = 1 << 20;
+
+/**
+ * Checks `limits` (an option of `what`); its maxHeapMb, or undefined.
+ *
+ * @throws {TypeError} Not an object, or a maxHeapMb that is not an integer.
+ * @throws {RangeError} A maxHeapMb out of range.
+ */
+export function _checkResourceLimits(
+  limits: unknown,
+  what: string,
+): number | undefined {
+  if (limits === undefined) return undefined;
+  if (limits === null || typeof limits !== "object") {
+    throw new TypeError(
+      `${what}: resourceLimits must be an object, received ${
+        describeValue(limits)
+      }`,
+    );
+  }
+  const { maxHeapMb } = limits as ResourceLimits;
+  if (maxHeapMb === undefined) return undefined;
+  if (typeof maxHeapMb !== "number" || !Number.isInteger(maxHeapMb)) {
+    throw new TypeError(
+      `${what}: resourceLimits.maxHeapMb must be an integer, received ${
+        describeValue(maxHeapMb)
+      }`,
+    );
+  }
+  if (maxHeapMb < MIN_HEAP_MB || maxHeapMb > MAX_HEAP_MB) {
+    throw new RangeError(
+      `${what}: resourceLimits.maxHeapMb must be from ${MIN_HEAP_MB} to ${MAX_HEAP_MB}, received ${maxHeapMb}`,
+    );
+  }
+  return maxHeapMb;
+}
 
 /**
  * Options of {@linkcode Thread}: Python's keyword arguments.
@@ -72,6 +140,11 @@ export interface ThreadOptions<A extends unknown[] = unknown[]> {
   name?: string;
   /** Whether the process may exit while it runs (default: the creator's flag). */
   daemon?: boolean;
+  /**
+   * Its limits (default: those of {@linkcode setDefaultResourceLimits} when
+   * it starts).
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 const encoder = new TextEncoder();
@@ -157,13 +230,16 @@ export class Thread<A extends unknown[] = unknown[]> {
   #modules: string[];
   #extra: Record<string, unknown> = {};
   #started = false;
+  #heapMb: number | undefined;
 
   /**
    * Creates a thread; nothing runs before {@linkcode Thread.start}.
    *
-   * @param options The target, its arguments, a name and the daemon flag.
+   * @param options The target, its arguments, a name, the daemon flag and
+   * the thread's resource limits.
    * @throws {TypeError} An option of the wrong type.
-   * @throws {RangeError} A name longer than 1020 UTF-8 bytes.
+   * @throws {RangeError} A name longer than 1020 UTF-8 bytes, or a heap
+   * limit out of range.
    */
   constructor(options?: ThreadOptions<A>) {
     const adopt = adopting;
@@ -181,7 +257,12 @@ export class Thread<A extends unknown[] = unknown[]> {
       this.#modules = [];
       return;
     }
-    const { target, args, module, name, daemon } = checkOptions(options) ?? {};
+    const { target, args, module, name, daemon, resourceLimits } =
+      checkOptions(options) ?? {};
+    this.#heapMb = _checkResourceLimits(
+      resourceLimits,
+      "Cannot create a thread",
+    );
     if (target !== undefined && typeof target !== "function") {
       throw new TypeError(
         `target must be a function, got ${describeValue(target)}`,
@@ -265,6 +346,12 @@ export class Thread<A extends unknown[] = unknown[]> {
       throw new ThreadError("can't start new thread");
     }
     const gen = reg.gen(slot);
+    const heapMb = this.#heapMb ?? defaultHeapMb();
+    const w = reg.words;
+    Atomics.store(w, slotWord(slot, S_HEAP_MB), heapMb);
+    for (const field of [S_DIED, S_EXECUTOR, S_TASK]) {
+      Atomics.store(w, slotWord(slot, field), 0);
+    }
     this.#slot = slot;
     this.#gen = gen;
     this.#started = true;
@@ -273,7 +360,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     rt.known.set(slot, this);
     let job = 0;
     try {
-      job = writeJob(slot, gen, bytes, sabs);
+      job = writeJob(slot, gen, heapMb, bytes, sabs);
       runJob({ ref: job, sabs }, this.#name);
     } catch (error) {
       if (job !== 0) freeJob(job);
@@ -283,7 +370,6 @@ export class Thread<A extends unknown[] = unknown[]> {
       this.#started = false;
       throw error;
     }
-    const w = reg.words;
     const at = slotWord(slot, S_STARTED);
     while (Atomics.load(w, at) === 0) waitWord(w, at, 0, Infinity);
     const failure = Atomics.load(w, slotWord(slot, S_FAILURE));
@@ -366,6 +452,9 @@ export class Thread<A extends unknown[] = unknown[]> {
     const since = observing() ? clock() : 0;
     try {
       while (Atomics.load(words, at) === alive) {
+        // Its worker may have died: then the joiner ends it (see _death.ts).
+        handleDeathOf(this.#slot);
+        if (Atomics.load(words, at) !== alive) break;
         if (performance.now() >= deadline) return false;
         yield waitStep(step, words, at, alive, deadline);
       }
@@ -721,7 +810,10 @@ export function sleep(ms: number): void {
  * an earlier thread; but a module's top level runs once per worker, so plain
  * module variables keep what earlier threads on that worker left (keep
  * per-thread state in a ThreadLocal, shared state in SharedValue, SharedList
- * or SharedMap). Idle workers beyond a lower limit are dismissed at once.
+ * or SharedMap). A parked worker runs only threads with its own heap limit
+ * (see {@linkcode ResourceLimits}); when the pool is full, a worker of the
+ * limit used last takes the place of one of another limit. Idle workers
+ * beyond a lower limit are dismissed at once.
  *
  * @param size The number of parked workers kept.
  * @throws {TypeError} If `size` is not a number.
@@ -736,4 +828,43 @@ export function sleep(ms: number): void {
  */
 export function setThreadPoolSize(size: number): void {
   setPoolLimit(checkInteger(size, "size", 0, POOL_MAX));
+}
+
+/**
+ * Sets the resource limits of threads started from now on, by any thread,
+ * when they have none of their own (an executor's workers included). Every
+ * thread has a heap limit: by default the main thread's own V8 heap limit
+ * (4192 MB on a 64-bit machine with 16 GiB or more: V8's default; what
+ * `--v8-flags=--max-old-space-size` says, if given), so that a thread may
+ * grow as large as the program could, and running out of memory is that
+ * thread's {@linkcode MemoryError}, not the end of the process. `{}` restores
+ * that default. (A process started with `--v8-flags=--max-old-space-size=N`
+ * gives every thread V8's limit for N instead, whatever `maxHeapMb` says:
+ * V8's flag wins over a thread's own limit, measured on Deno 2.9.6.)
+ *
+ * @param limits `maxHeapMb`: the heap limit, in MB (16 to 1048576).
+ * @throws {TypeError} Limits of the wrong type.
+ * @throws {RangeError} A heap limit out of range.
+ *
+ * @example Threads that may use 256 MB of heap each
+ * ```ts
+ * import { setDefaultResourceLimits, Thread } from "@weft/threading";
+ *
+ * setDefaultResourceLimits({ maxHeapMb: 256 });
+ * const t = new Thread({ target: () => new Array(1000).fill(0).length });
+ * t.start();
+ * t.join();
+ * setDefaultResourceLimits({});
+ * ```
+ */
+export function setDefaultResourceLimits(limits: ResourceLimits): void {
+  if (limits === undefined) {
+    throw new TypeError(
+      "Cannot set the default resource limits: received undefined",
+    );
+  }
+  setDefaultHeapMb(
+    _checkResourceLimits(limits, "Cannot set the default resource limits") ??
+      0,
+  );
 }

@@ -23,14 +23,12 @@ import {
   TR_START,
   TR_THREAD,
   TR_WAIT,
-  traceEpoch,
   WAIT_ACQUIRE,
   WAIT_CONDITION,
   WAIT_EVENT,
   WAIT_JOIN,
   WAIT_QUEUE,
 } from "./_trace_buffer.ts";
-import { dropMessage, loadMessage } from "./_message.ts";
 import { runtime } from "./_runtime.ts";
 import { timelineHtml as drawTimeline, type TraceEvent } from "./_timeline.ts";
 import { checkOptions, describeValue } from "./_validate.ts";
@@ -87,18 +85,21 @@ export function startTrace(): void {
  * Stops tracing and returns the trace of every thread: a `thread_name`
  * metadata event per thread, complete (`"X"`) slices for each thread's
  * life, wait and lock hold, instants (`"i"`) for the rest, in microseconds
- * since the trace started.
+ * since the trace started. A trace keeps every event while shared memory
+ * has room (it grows as it goes); should it run out, the events that did
+ * not fit are counted: a global instant (`cat: "trace"`) at the end says
+ * how many, and so does a line on stderr.
  *
  * @returns The trace (save it as JSON for ui.perfetto.dev, or draw it with
  * {@linkcode timelineHtml}).
  * @throws {ThreadError} No trace runs.
  */
 export function stopTrace(): Trace {
-  const epoch = traceEpoch();
   const end = clock();
-  const records = takeBuffer();
-  if (records === undefined) throw new ThreadError("no trace runs");
+  const contents = takeBuffer();
+  if (contents === undefined) throw new ThreadError("no trace runs");
   setObserveFlags(0, OBSERVE_TRACE);
+  const { epoch, records, dropped } = contents;
   const us = (ms: number): number => Math.round((ms - epoch) * 1000);
   const pid = Deno.pid;
   const names = new Map<number, string>();
@@ -112,13 +113,16 @@ export function stopTrace(): Trace {
   }
   const nameOfIdent = (ident: number): string =>
     names.get(ident) ?? `thread ${ident}`;
-  for (const r of records) {
-    if (r.type === TR_THREAD) {
-      names.set(r.ident, loadMessage(r.detail, false) as string);
-      dropMessage(r.detail);
-      lives.set(r.ident, { start: r.start, end: r.end });
-    } else if (r.type === TR_START && !lives.has(r.ident)) {
-      lives.set(r.ident, { start: r.start });
+  for (const life of contents.lives) {
+    if (life.type === TR_THREAD) {
+      names.set(life.ident, life.name!);
+      // A thread whose worker died: it began when its TR_START says.
+      const start = life.start !== 0
+        ? life.start
+        : lives.get(life.ident)?.start ?? epoch;
+      lives.set(life.ident, { start, end: life.end });
+    } else if (life.type === TR_START && !lives.has(life.ident)) {
+      lives.set(life.ident, { start: life.start });
     }
   }
   for (const r of records) {
@@ -175,6 +179,23 @@ export function stopTrace(): Trace {
     tid: ident,
     args: { name: nameOfIdent(ident) },
   }));
+  if (dropped > 0) {
+    // Said in the trace too: a global instant where the trace ends, in the
+    // lane of the thread that ended it.
+    events.push({
+      pid,
+      tid: Atomics.load(reg.words, slotWord(runtime().slot, S_IDENT)),
+      name: `${dropped} events dropped: shared memory ran out`,
+      cat: "trace",
+      ph: "i",
+      s: "g",
+      ts: us(end),
+      args: { dropped },
+    });
+    console.error(
+      `stopTrace(): ${dropped} events were dropped: shared memory ran out`,
+    );
+  }
   events.sort((a, b) => a.ts - b.ts);
   return { traceEvents: [...meta, ...events] };
 }

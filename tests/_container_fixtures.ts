@@ -221,3 +221,8 @@ export function pushToStoredList(
 ): void {
   map.get("list")!.push(item);
 }
+
+/** Ends its thread (Deno.exit) inside `map`'s update(): the mutex stays held. */
+export function exitInUpdate(map: SharedMap<string, number>): void {
+  map.update("k", () => Deno.exit(0));
+}

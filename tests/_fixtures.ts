@@ -1,4 +1,5 @@
 // Thread targets and classes for the tests: exported, so threads find them.
+import v8 from "node:v8";
 import { logFormatter } from "../src/log.ts";
 import { decode, decodeAsync } from "../src/_codec.ts";
 import {
@@ -797,4 +798,17 @@ export function barrierIndex(
 /** Acquires `sem` once and records that it did in out[0]. */
 export function acquireOnce(sem: Semaphore, out: Int32Array): void {
   if (sem.acquire({ timeout: 30_000 })) Atomics.store(out, 0, 1);
+}
+
+/** Stores the thread's V8 heap limit (MB) in out[0]. */
+export function recordHeapLimit(out: Int32Array): void {
+  out[0] = Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+}
+
+/** Drawn once per worker: the module is loaded once in each. */
+const workerToken = 1 + Math.floor(Math.random() * 2 ** 30);
+
+/** Stores a number that tells apart the workers the thread ran on. */
+export function recordWorkerToken(out: Int32Array): void {
+  out[0] = workerToken;
 }

@@ -95,3 +95,31 @@ export function prng(seed: number): (n: number) => number {
     return ((t ^ (t >>> 14)) >>> 0) % n;
   };
 }
+
+/** What a child `deno run` printed, and how it ended. */
+export interface ChildRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs `script` (a test fixture) as a child `deno run -A` with `args`, and
+ * Deno `flags` before it; fails after `ms`.
+ */
+export async function runChild(
+  script: URL,
+  args: string[],
+  flags: string[] = [],
+  ms = 90_000,
+): Promise<ChildRun> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...flags, script.href, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(ms),
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
+}

@@ -51,6 +51,7 @@ export function exitEarly(how: string): void {
   if (how === "deno") Deno.exit(3);
   if (how === "process") process.exit(4);
   if (how === "close") (globalThis as unknown as { close(): void }).close();
+  if (how === "self-close") self.close();
   console.log("not reached");
 }
 
@@ -102,6 +103,7 @@ if (import.meta.main) {
     case "exit-deno":
     case "exit-process":
     case "exit-close":
+    case "exit-self-close":
       // On a reused worker, then on one that is not.
       exits(Deno.args[0].slice(5), 3);
       setThreadPoolSize(0);

@@ -4,7 +4,7 @@ import {
   Lock,
   setModuleSharing,
   shared,
-  SharedMap,
+  type SharedMap,
   Thread,
 } from "../mod.ts";
 import { shareOf } from "../src/_handles.ts";

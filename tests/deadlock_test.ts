@@ -4,12 +4,21 @@ import {
   Event,
   findDeadlocks,
   Lock,
+  Queue,
   RLock,
   setDeadlockDetection,
+  SharedList,
+  SharedMap,
   Thread,
 } from "../mod.ts";
-import { cells, test, until } from "./_helpers.ts";
-import { takeBoth } from "./_deadlock_fixtures.ts";
+import { cells, runChild, test, until } from "./_helpers.ts";
+import {
+  listThenMap,
+  mapThenList,
+  takeAndEnd,
+  takeBoth,
+  tryTake,
+} from "./_deadlock_fixtures.ts";
 import { S_IDENT, S_WAITING, slotWord } from "../src/_layout.ts";
 import { runtime } from "../src/_runtime.ts";
 
@@ -203,4 +212,198 @@ test("with detection off nothing is recorded: findDeadlocks() sees nothing", asy
 
 test("setDeadlockDetection() refuses other modes", () => {
   assert.throws(() => setDeadlockDetection("on" as never), TypeError);
+});
+
+test("throw mode: waiting for an RLock whose holder ended holding it throws, naming the dead owner", () => {
+  setDeadlockDetection("throw");
+  // Only its owner could release it, and the owner is gone.
+  const lock = new RLock();
+  try {
+    const holder = new Thread({
+      name: "holder",
+      target: takeAndEnd,
+      args: [lock],
+    });
+    holder.start();
+    holder.join();
+    assert.equal(lock.locked(), true, "Python's rule: it stays held");
+    const out = cells(1);
+    const messages = new Queue<string>();
+    // The waiter likely runs in the slot the holder had.
+    const waiter = new Thread({
+      name: "waiter",
+      target: tryTake,
+      args: [lock, 5_000, out, messages],
+    });
+    waiter.start();
+    waiter.join();
+    assert.equal(out[0], 3, "DeadlockError, not a wait");
+    assert.match(
+      messages.get(),
+      /^Deadlock detected:\n {2}thread "waiter" holds nothing and waits for RLock at deadlock_test\.ts:\d+\n {2}thread "holder" holds RLock at deadlock_test\.ts:\d+ and is dead: it ended without releasing it$/,
+    );
+  } finally {
+    setDeadlockDetection("off");
+  }
+});
+
+test("throw mode: a Lock whose holder ended is reported, not refused: any thread may still release it", async () => {
+  setDeadlockDetection("throw");
+  const lock = new Lock();
+  try {
+    const holder = new Thread({
+      name: "holder",
+      target: takeAndEnd,
+      args: [lock],
+    });
+    holder.start();
+    holder.join();
+    const out = cells(1);
+    const waiter = new Thread({
+      name: "waiter",
+      target: tryTake,
+      args: [lock, 30_000, out, new Queue<string>()],
+    });
+    waiter.start();
+    await until(() => findDeadlocks().length > 0, 10_000, "the wait");
+    assert.equal(findDeadlocks()[0].deadOwner?.name, "holder");
+    lock.release();
+    waiter.join();
+    assert.equal(out[0], 1, "the waiter took it once released");
+  } finally {
+    setDeadlockDetection("off");
+  }
+});
+
+test("findDeadlocks() names a dead owner, and never shows its waiter in a cycle with itself", async () => {
+  setDeadlockDetection("report");
+  const lock = new Lock();
+  try {
+    const holder = new Thread({
+      name: "holder",
+      target: takeAndEnd,
+      args: [lock],
+    });
+    holder.start();
+    holder.join();
+    const out = cells(1);
+    const waiter = new Thread({
+      name: "waiter",
+      target: tryTake,
+      args: [lock, 30_000, out, new Queue<string>()],
+    });
+    waiter.start();
+    await until(() => findDeadlocks().length > 0, 10_000, "the deadlock");
+    const found = findDeadlocks();
+    assert.equal(found.length, 1);
+    assert.deepEqual(found[0].threads.map((e) => e.thread.name), ["waiter"]);
+    assert.deepEqual(found[0].threads[0].holds, []);
+    assert.match(found[0].threads[0].waitsFor, /^Lock at deadlock_test\.ts:/);
+    assert.deepEqual(found[0].deadOwner, {
+      name: "holder",
+      ident: holder.ident,
+    });
+    // Any thread may release a Lock: the waiter then takes it.
+    lock.release();
+    waiter.join();
+    assert.equal(out[0], 1);
+    assert.deepEqual(findDeadlocks(), []);
+  } finally {
+    setDeadlockDetection("off");
+  }
+});
+
+test("throw mode: two containers updated in opposite orders raise DeadlockError instead of hanging", () => {
+  setDeadlockDetection("throw");
+  try {
+    const map = new SharedMap<string, number>([["k", 10]]);
+    const list = new SharedList<number>([20]);
+    const go = new Event();
+    const insides = [new Event(), new Event()];
+    const outs = [cells(1), cells(1)];
+    const messages = new Queue<string>();
+    const threads = [
+      new Thread({
+        name: "map-first",
+        target: mapThenList,
+        args: [map, list, insides[0], go, outs[0], messages],
+      }),
+      new Thread({
+        name: "list-first",
+        target: listThenMap,
+        args: [list, map, insides[1], go, outs[1], messages],
+      }),
+    ];
+    for (const t of threads) t.start();
+    for (const e of insides) e.wait();
+    go.set();
+    for (const t of threads) assert.equal(t.join(20_000), true);
+    const outcomes = outs.map((o) => o[0]);
+    assert.ok(outcomes.includes(3), `a DeadlockError: ${outcomes}`);
+    assert.ok(outcomes.every((o) => o === 1 || o === 3), `${outcomes}`);
+    for (let i = messages.qsize(); i > 0; i--) {
+      assert.match(
+        messages.get(),
+        /^Deadlock detected:\n {2}thread "(map-first|list-first)" holds Shared(Map|List) at deadlock_test\.ts:\d+ and waits for Shared(List|Map) at deadlock_test\.ts:\d+\n {2}thread "(list-first|map-first)" holds Shared(List|Map) at deadlock_test\.ts:\d+ and waits for Shared(Map|List) at deadlock_test\.ts:\d+$/,
+      );
+    }
+    // The refused update changed nothing; the other one completed.
+    assert.deepEqual(
+      [map.get("k"), list.at(0)],
+      outcomes[0] === 1 ? [10 + 20 + 1, 20] : [10, 20 + 10 + 1],
+    );
+    // Nothing is left held.
+    map.set("k", 0);
+    list.set(0, 0);
+    assert.deepEqual(findDeadlocks(), []);
+  } finally {
+    setDeadlockDetection("off");
+  }
+});
+
+test("report mode: two containers updated in opposite orders are reported and listed by findDeadlocks()", async () => {
+  const { code, stdout, stderr } = await child("containers");
+  assert.equal(code, 0, stderr);
+  assert.match(
+    stderr,
+    /Deadlock detected:\n {2}thread "(map-first|list-first)" holds Shared(Map|List) at _deadlock_program\.ts:\d+ and waits for Shared(List|Map) at _deadlock_program\.ts:\d+\n {2}thread "(list-first|map-first)" holds Shared(List|Map)/,
+  );
+  assert.deepEqual(JSON.parse(stdout), [
+    {
+      "list-first": {
+        holds: ["SharedList"],
+        waitsFor: "SharedMap",
+      },
+      "map-first": {
+        holds: ["SharedMap"],
+        waitsFor: "SharedList",
+      },
+    },
+  ]);
+});
+
+Deno.test({
+  name:
+    "a Lock held by a thread that ran out of memory stays held; findDeadlocks() and the report name that dead owner",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["lock"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trim().split("\n"), [
+    "locked true",
+    JSON.stringify([{
+      threads: ["waiter"],
+      deadOwner: "hog",
+      deadIdent: true,
+    }]),
+    "waiter took it true",
+    "main done",
+  ]);
+  assert.match(
+    r.err,
+    /Deadlock detected:\n {2}thread "waiter" holds nothing and waits for Lock at _oom_program\.ts:\d+\n {2}thread "hog" holds Lock at _oom_program\.ts:\d+ and is dead: it ended without releasing it/,
+  );
 });

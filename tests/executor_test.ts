@@ -17,7 +17,14 @@ import {
   ThreadPoolExecutor,
   TimeoutError,
 } from "../mod.ts";
-import { cells, sharedWord, test, until, waitFor } from "./_helpers.ts";
+import {
+  cells,
+  runChild,
+  sharedWord,
+  test,
+  until,
+  waitFor,
+} from "./_helpers.ts";
 import { X_IDLE } from "../src/_layout.ts";
 import {
   acquirePermit,
@@ -1144,3 +1151,58 @@ for (const mode of ["broken-init", "broken-init-async"]) {
     30_000,
   );
 }
+
+Deno.test({
+  name:
+    "a worker that runs out of memory fails its task's future with MemoryError; the pool replaces it, runs the queued tasks and later ones",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["executor"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.err,
+    /^Exception in thread ThreadPoolExecutor-\d+_0:\nMemoryError: the thread ran out of memory: its heap limit is 64 MB/m,
+  );
+  assert.deepEqual(r.out.trim().split("\n"), [
+    "task failed: MemoryError true",
+    "queued: 2,4,6",
+    "later: 42",
+    "main done",
+  ]);
+});
+
+test("ThreadPoolExecutor refuses resourceLimits of the wrong type or out of range", () => {
+  assert.throws(
+    () =>
+      new ThreadPoolExecutor({ resourceLimits: { maxHeapMb: "1" as never } }),
+    TypeError,
+  );
+  assert.throws(
+    () => new ThreadPoolExecutor({ resourceLimits: { maxHeapMb: 8 } }),
+    RangeError,
+  );
+});
+
+Deno.test({
+  name:
+    "a worker that runs out of memory in the initializer breaks the pool, as an initializer that throws",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["executor-initializer"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.err,
+    /^Exception in thread ThreadPoolExecutor-\d+_0:\nMemoryError: /m,
+  );
+  assert.deepEqual(r.out.trim().split("\n"), [
+    "queued: BrokenThreadPool",
+    "later: BrokenThreadPool",
+    "main done",
+  ]);
+});

@@ -99,10 +99,13 @@ Deno.test({
   ]);
 });
 
-for (const how of ["deno", "process", "close"]) {
-  const call = how === "close"
-    ? "close()"
-    : `${how === "deno" ? "Deno" : "process"}.exit()`;
+const CALLS: Record<string, string> = {
+  deno: "Deno.exit()",
+  process: "process.exit()",
+  close: "close()",
+  "self-close": "self.close()",
+};
+for (const [how, call] of Object.entries(CALLS)) {
   Deno.test({
     name:
       `a thread that calls ${call} ends like a return: join() returns, the process goes on, its exit code is unchanged`,
@@ -110,6 +113,7 @@ for (const how of ["deno", "process", "close"]) {
   }, async () => {
     const r = await run(`exit-${how}`);
     assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.err, /Exception in thread/);
     assert.deepEqual(lines(r.out), [
       ...Array(5).fill("joined true alive false listed false"),
       "main done",

@@ -11,9 +11,10 @@ import {
   Thread,
   ThreadError,
 } from "../mod.ts";
-import { prng, runAll, test } from "./_helpers.ts";
+import { prng, runAll, runChild, test } from "./_helpers.ts";
 import {
   countKeys,
+  exitInUpdate,
   fillFromQueue,
   PATIENCE,
   pushToStoredList,
@@ -955,3 +956,36 @@ test(
   },
   120_000,
 );
+
+test("a call waiting for a map whose holder ended inside update() throws ThreadError instead of hanging", () => {
+  const map = new SharedMap<string, number>([["k", 1]]);
+  const t = new Thread({ target: exitInUpdate, args: [map] });
+  t.start();
+  t.join();
+  const began = performance.now();
+  assert.throws(
+    () => map.get("k"),
+    (error: Error) =>
+      error instanceof ThreadError &&
+      /^SharedMap is locked by the thread of ident \d+, which has ended without unlocking it/
+        .test(error.message),
+  );
+  assert.ok(performance.now() - began < 5_000);
+});
+
+Deno.test({
+  name:
+    "a map whose update() ran out of memory: the next call throws ThreadError naming that, the process goes on",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["container"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^Exception in thread hog:\nMemoryError: /m);
+  assert.match(
+    r.out,
+    /^ThreadError: SharedMap is locked by the thread of ident \d+, which has ended without unlocking it \(it ran out of memory inside update\(\)\?\): nothing will unlock it\nmain done\n$/,
+  );
+});

@@ -9,6 +9,7 @@ import {
   getNativeId,
   Lock,
   mainThread,
+  setDefaultResourceLimits,
   setExcepthook,
   setThreadPoolSize,
   sleep,
@@ -16,7 +17,14 @@ import {
   ThreadError,
   TIMEOUT_MAX,
 } from "../mod.ts";
-import { cells, osThreads, test, until, waitFor } from "./_helpers.ts";
+import {
+  cells,
+  osThreads,
+  runChild,
+  test,
+  until,
+  waitFor,
+} from "./_helpers.ts";
 import {
   asyncTarget,
   countWhile,
@@ -27,6 +35,7 @@ import {
   joinOther,
   noop,
   Point,
+  recordHeapLimit,
   recordIdentity,
   recordingHook,
   RecordingThread,
@@ -553,4 +562,135 @@ test("plain module variables are per worker: a reused worker's next thread sees 
   } finally {
     setThreadPoolSize(8);
   }
+});
+
+const OOM = new URL("./_oom_program.ts", import.meta.url);
+const OOM_REPORT =
+  /^Exception in thread hog:\nMemoryError: the thread ran out of memory: its heap limit is (\d+) MB \(resourceLimits\.maxHeapMb\)$/m;
+
+for (const mode of ["thread", "thread-async"]) {
+  const joiner = mode === "thread" ? "join()" : "joinAsync()";
+  Deno.test({
+    name:
+      `a thread that runs out of memory ends with a MemoryError: reported as its error, ${joiner} returns, the process goes on and exits 0`,
+    timeout: 120_000,
+  }, async () => {
+    const r = await runChild(OOM, [mode]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(OOM_REPORT.exec(r.err)?.[1], "64", r.err);
+    assert.deepEqual(r.out.trim().split("\n"), [
+      "joined true alive false",
+      "after joined",
+      "main done",
+    ]);
+  });
+}
+
+Deno.test({
+  name:
+    "every thread has a heap limit by default, the main thread's: running out ends the thread, not the process",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["default"], [
+    "--v8-flags=--max-old-space-size=100",
+  ]);
+  assert.equal(r.code, 0, r.err);
+  // V8's limit is old space and young generation: 100 + 96.
+  assert.equal(OOM_REPORT.exec(r.err)?.[1], "196", r.err);
+  assert.match(r.out, /^joined true alive false\nafter joined\nmain done\n$/);
+});
+
+Deno.test({
+  name: "setDefaultResourceLimits() limits the threads started after it",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["set-default"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(OOM_REPORT.exec(r.err)?.[1], "64", r.err);
+  assert.match(r.out, /^joined true alive false\nafter joined\nmain done\n$/);
+});
+
+test("a thread runs with its own heap limit, on a new worker or a reused one", () => {
+  const out = cells(1);
+  const limitOf = (limits?: { maxHeapMb: number }): number => {
+    const t = new Thread({
+      target: recordHeapLimit,
+      args: [out],
+      resourceLimits: limits,
+    });
+    t.start();
+    t.join();
+    return out[0];
+  };
+  for (let i = 0; i < 3; i++) {
+    // V8 adds its young generation to the old space's limit.
+    assert.ok(limitOf({ maxHeapMb: 48 }) < 48 + 100, "48 MB");
+    assert.ok(limitOf() > 1_000, "the default");
+    assert.ok(limitOf({ maxHeapMb: 96 }) < 96 + 100, "96 MB");
+  }
+  setDefaultResourceLimits({ maxHeapMb: 48 });
+  try {
+    assert.ok(limitOf() < 48 + 100, "the new default");
+  } finally {
+    setDefaultResourceLimits({});
+  }
+  assert.ok(limitOf() > 1_000, "the default again");
+});
+
+test("resourceLimits of the wrong type or out of range are refused", () => {
+  for (const bad of [null, 5, { maxHeapMb: "64" }, { maxHeapMb: 1.5 }]) {
+    assert.throws(
+      () => new Thread({ resourceLimits: bad as never }),
+      TypeError,
+    );
+    assert.throws(() => setDefaultResourceLimits(bad as never), TypeError);
+  }
+  for (const bad of [0, 15, 2 ** 20 + 1]) {
+    assert.throws(
+      () => new Thread({ resourceLimits: { maxHeapMb: bad } }),
+      RangeError,
+    );
+  }
+  assert.throws(() => setDefaultResourceLimits(undefined as never), TypeError);
+});
+
+Deno.test({
+  name:
+    "a thread joining a thread that runs out of memory returns, even while main is busy",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["joined-by-thread"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(OOM_REPORT.exec(r.err)?.[1], "64", r.err);
+  assert.deepEqual(r.out.trim().split("\n"), [
+    "joiner returned true",
+    "main done",
+  ]);
+});
+
+Deno.test({
+  name:
+    "a thread that runs out of memory and that nobody joins is reported, and the process exits 0",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["unjoined"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(OOM_REPORT.exec(r.err)?.[1], "64", r.err);
+  assert.equal(r.out, "main done\n");
+});
+
+Deno.test({
+  name:
+    "the MemoryError of a thread goes to the excepthook set by setExcepthook()",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(OOM, ["hook"]);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.err, /Exception in thread/);
+  assert.deepEqual(r.out.trim().split("\n").sort(), [
+    "after joined",
+    "hook: hog MemoryError true",
+    "joined true alive false",
+    "main done",
+  ]);
 });

@@ -3,6 +3,7 @@ import {
   Condition,
   Event,
   Lock,
+  sleep,
   startTrace,
   stopTrace,
   Thread,
@@ -10,10 +11,17 @@ import {
   timelineHtml,
   type TraceEvent,
 } from "../mod.ts";
-import { cells, sharedWord, test, until } from "./_helpers.ts";
+import { cells, runChild, sharedWord, test, until } from "./_helpers.ts";
 import { consumer, producer } from "./_deadlock_fixtures.ts";
 import { incrementMany } from "./_fixtures.ts";
-import { COND_COUNT } from "../src/_layout.ts";
+import {
+  COND_COUNT,
+  H_TRACE,
+  TRACE_CHUNK_BITS,
+  TRACE_CHUNKS,
+  TRACE_DIRECTORY,
+} from "../src/_layout.ts";
+import { heap } from "../src/_heap.ts";
 
 function byName(events: TraceEvent[], pattern: RegExp): TraceEvent[] {
   return events.filter((e) => pattern.test(e.name));
@@ -179,4 +187,124 @@ test("with no trace running, a wait records nothing", () => {
     stopTrace().traceEvents.filter((x) => x.ph !== "M" && x.cat !== "thread"),
     [],
   );
+});
+
+test(
+  "a trace of a million events keeps every one, and the names of threads that ended",
+  () => {
+    const lock = new Lock();
+    const cell = cells(1);
+    const perThread = 500_000;
+    startTrace();
+    let trace;
+    try {
+      const threads = ["hold-a", "hold-b"].map((name) =>
+        new Thread({
+          name,
+          target: incrementMany,
+          args: [lock, cell, perThread],
+        })
+      );
+      for (const t of threads) t.start();
+      for (const t of threads) t.join();
+    } finally {
+      trace = stopTrace();
+    }
+    assert.equal(cell[0], 2 * perThread);
+    const names = new Map(
+      trace.traceEvents.filter((e) => e.name === "thread_name").map((e) => [
+        e.tid,
+        e.args!.name,
+      ]),
+    );
+    const holds = new Map<unknown, number>();
+    for (const e of trace.traceEvents) {
+      if (e.cat === "hold") {
+        const name = names.get(e.tid);
+        holds.set(name, (holds.get(name) ?? 0) + 1);
+      }
+    }
+    assert.deepEqual(
+      Object.fromEntries(holds),
+      { "hold-a": perThread, "hold-b": perThread },
+      "every hold, in the lane of its named thread",
+    );
+    assert.ok(!trace.traceEvents.some((e) => e.cat === "trace"), "no drop");
+  },
+  120_000,
+);
+
+test("a trace that runs out of room counts what it dropped, in the trace and on stderr", async () => {
+  const lock = new Lock();
+  startTrace();
+  // No room for a second chunk of records: as if shared memory ran out.
+  const buffer = Atomics.load(heap().i32, H_TRACE);
+  for (let c = 1; c < TRACE_CHUNKS; c++) {
+    heap().i32[buffer + TRACE_DIRECTORY + c] = -2;
+  }
+  const kept = 1 << TRACE_CHUNK_BITS;
+  const errors: string[] = [];
+  const error = console.error;
+  let trace;
+  try {
+    const t = new Thread({
+      name: "flood",
+      target: incrementMany,
+      args: [lock, cells(1), kept + 1000],
+    });
+    t.start();
+    // Not join(): its wait would be one more event.
+    await until(() => !t.isAlive(), 20_000, "the thread to end");
+    console.error = (...args: unknown[]) => errors.push(args.join(" "));
+    trace = stopTrace();
+  } finally {
+    console.error = error;
+  }
+  const holds = trace.traceEvents.filter((e) => e.cat === "hold").length;
+  assert.equal(holds, kept);
+  const drop = trace.traceEvents.filter((e) => e.cat === "trace");
+  assert.equal(drop.length, 1);
+  assert.equal(drop[0].name, "1000 events dropped: shared memory ran out");
+  assert.deepEqual(drop[0].args, { dropped: 1000 });
+  assert.deepEqual(errors, [
+    "stopTrace(): 1000 events were dropped: shared memory ran out",
+  ]);
+  assert.ok(
+    trace.traceEvents.some((e) =>
+      e.name === "thread_name" && e.args!.name === "flood"
+    ),
+    "the thread keeps its name",
+  );
+});
+
+test("a second startTrace() throws and leaves the running trace as it was", () => {
+  const lock = new Lock();
+  startTrace();
+  let trace;
+  try {
+    lock.hold(() => {});
+    sleep(50);
+    assert.throws(() => startTrace(), ThreadError);
+  } finally {
+    trace = stopTrace();
+  }
+  const hold = trace.traceEvents.filter((e) => e.cat === "hold");
+  assert.equal(hold.length, 1);
+  assert.ok(hold[0].ts >= 0 && hold[0].ts < 50_000, `hold at ${hold[0].ts} µs`);
+});
+
+Deno.test({
+  name: "a thread that runs out of memory keeps its name and life in a trace",
+  timeout: 120_000,
+}, async () => {
+  const r = await runChild(
+    new URL("./_oom_program.ts", import.meta.url),
+    ["trace"],
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trim().split("\n"), [
+    JSON.stringify(["MainThread", "hog"]),
+    "life hog true",
+    "main done",
+  ]);
 });

@@ -5,6 +5,7 @@ import {
   CountingLocal,
   freshness,
   noop,
+  recordWorkerToken,
   SharedText,
   startAndJoinChild,
 } from "./_fixtures.ts";
@@ -72,6 +73,33 @@ test("a thread started from a thread gets its worker from main, also while main 
     parent.start();
     assert.equal(parent.join(30_000), true);
     assert.equal(cell[0], 1);
+  } finally {
+    setThreadPoolSize(8);
+  }
+});
+
+test("a full pool makes room for the heap limit used now: a thread with it finds a parked worker", () => {
+  const tokenOf = (): number => {
+    const out = cells(1);
+    const t = new Thread({
+      target: recordWorkerToken,
+      args: [out],
+      resourceLimits: { maxHeapMb: 56 },
+    });
+    t.start();
+    t.join();
+    return out[0];
+  };
+  try {
+    setThreadPoolSize(2);
+    // Parked workers of another limit fill the pool.
+    const others = [1, 2, 3].map(() =>
+      new Thread({ target: noop, resourceLimits: { maxHeapMb: 48 } })
+    );
+    for (const t of others) t.start();
+    for (const t of others) t.join();
+    const first = tokenOf();
+    assert.equal(tokenOf(), first, "the same worker ran both");
   } finally {
     setThreadPoolSize(8);
   }
