@@ -35,7 +35,7 @@ const T_FALSE = 2;
 const T_TRUE = 3;
 const T_INT = 4;
 const T_FLOAT = 5;
-const T_BIGINT = 6;
+const T_BIGINT = 6; // u8 sign, u32 n, n bytes of magnitude (most significant first)
 const T_LATIN1 = 7; // u8 length, latin1 bytes (strings shorter than 256)
 const T_UTF16 = 9; // u32 length, UTF-16 code units (not Latin-1 and short, or not well formed)
 const T_UTF8 = 10; // u32 byte length, UTF-8 bytes (the rest)
@@ -145,6 +145,14 @@ function extensionOf(proto: object | null): number {
   return -1;
 }
 
+const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+
+/** Uint8Array's hexadecimal methods (ES2026; in V8 since 14.0). */
+interface HexBytes extends Uint8Array {
+  setFromHex(hex: string): { read: number; written: number };
+  toHex(): string;
+}
+
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -205,6 +213,12 @@ function refuse(path: string, what: string): TypeError {
 function describeType(value: object): string {
   const name = Object.getPrototypeOf(value)?.constructor?.name;
   return name ? `a ${name}` : "a non-plain object";
+}
+
+/** Whether `for…in` over `proto` yields anything (it is rarely so). */
+function enumerates(proto: object | null): boolean {
+  for (const _ in proto) return true;
+  return false;
 }
 
 function isNative(fn: unknown): boolean {
@@ -374,17 +388,29 @@ class Writer {
     this.pos += 2 * n;
   }
 
+  /**
+   * Sign, byte count, then the magnitude's bytes, most significant first.
+   * Past 64 bits they go through hexadecimal text, which V8 converts both
+   * ways in linear time (shifting the BigInt word by word is quadratic).
+   */
   bigint(v: bigint): void {
     const negative = v < 0n;
-    let magnitude = negative ? -v : v;
-    const words: number[] = [];
-    while (magnitude > 0n) {
-      words.push(Number(magnitude & 0xffffffffn));
-      magnitude >>= 32n;
-    }
+    const magnitude = negative ? -v : v;
     this.u8(negative ? 1 : 0);
-    this.u32(words.length);
-    for (const word of words) this.u32(word);
+    if (magnitude <= MAX_U64) {
+      this.u32(8);
+      if (this.pos + 8 > this.buf.length) this.grow(8);
+      this.view.setBigUint64(this.pos, magnitude, false);
+      this.pos += 8;
+      return;
+    }
+    const digits = magnitude.toString(16);
+    const hex = digits.length % 2 === 0 ? digits : "0" + digits;
+    const n = hex.length >> 1;
+    this.u32(n);
+    if (this.pos + n > this.buf.length) this.grow(n);
+    (this.buf.subarray(this.pos, this.pos + n) as HexBytes).setFromHex(hex);
+    this.pos += n;
   }
 
   value(v: unknown): void {
@@ -450,8 +476,11 @@ class Writer {
     const n = v.length;
     // Holes first: a sparse array is written otherwise, and what is written
     // cannot be taken back (objects in it are numbered as they are written).
+    // A hole reads through to the prototype: when that has enumerable keys
+    // (an index set on Array.prototype), every element is checked as own.
+    const inherited = enumerates(Object.getPrototypeOf(v));
     for (let i = 0; i < n; i++) {
-      if (v[i] === undefined && !(i in v)) {
+      if ((inherited || v[i] === undefined) && !Object.hasOwn(v, i)) {
         this.sparse(v);
         return;
       }
@@ -461,15 +490,17 @@ class Writer {
     for (let i = 0; i < n; i++) this.value(v[i]);
   }
 
+  /** Only own elements: `for…in` would add inherited enumerable indices. */
   sparse(v: unknown[]): void {
+    const n = v.length;
     this.u8(T_SPARSE);
-    this.u32(v.length);
+    this.u32(n);
     const countAt = this.pos;
     this.u32(0);
     let count = 0;
-    for (const key in v) {
+    for (const key of Object.keys(v)) {
       const index = Number(key);
-      if (!Number.isInteger(index) || index < 0) continue;
+      if (!Number.isInteger(index) || index < 0 || index >= n) continue;
       this.u32(index);
       this.value(v[index]);
       count++;
@@ -1116,11 +1147,15 @@ class Reader {
 
   bigint(): bigint {
     const negative = this.u8() === 1;
-    let v = 0n;
     const n = this.u32();
-    const words: number[] = [];
-    for (let i = 0; i < n; i++) words.push(this.u32());
-    for (let i = n - 1; i >= 0; i--) v = (v << 32n) | BigInt(words[i]);
+    let v: bigint;
+    if (n === 8) {
+      v = this.view.getBigUint64(this.pos, false);
+    } else {
+      const bytes = this.buf.subarray(this.pos, this.pos + n) as HexBytes;
+      v = BigInt("0x" + bytes.toHex());
+    }
+    this.pos += n;
     return negative ? -v : v;
   }
 
