@@ -973,3 +973,94 @@ test("a class loaded only by a dynamic import: decode and decodeAsync rebuild it
     JSON.stringify(report),
   );
 });
+
+// Classes of the program's entry module (child processes: the class must be
+// declared in the script that `deno run` runs).
+
+const ENTRY_PROGRAM = new URL("./_entry_program.ts", import.meta.url);
+
+async function runEntryProgram(mode: string): Promise<Record<string, unknown>> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY_PROGRAM.href, mode],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(50_000),
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  return JSON.parse(decoder.decode(stdout));
+}
+
+/** What the entry program reports of a CustomTaskError with this code. */
+function customError(code: number): Record<string, unknown> {
+  return {
+    custom: true,
+    name: "CustomTaskError",
+    code,
+    message: `failed with ${code}`,
+    cause: true,
+    stack: true,
+  };
+}
+
+/** The entry program's report when every class arrives as itself. */
+function everyClassKept(): Record<string, unknown> {
+  const thread = () => ({
+    seen: { arg: true, item: true },
+    back: [true, true, true],
+    norms: [1, 2, 13],
+    error: customError(2),
+    mapPoint: true,
+    mapError: customError(3),
+  });
+  return {
+    resultSync: true,
+    resultAsync: true,
+    errorSync: customError(7),
+    errorAsync: customError(8),
+    exception: customError(9),
+    threadSync: thread(),
+    threadAsync: thread(),
+  };
+}
+
+test(
+  "a class and an Error subclass declared in the entry module round-trip through an executor, Thread args, Queues and a SharedMap, sync and async, as themselves",
+  async () => {
+    assert.deepStrictEqual(await runEntryProgram("after"), everyClassKept());
+  },
+  60_000,
+);
+
+test(
+  "the entry module's classes are found synchronously once its top level waits at an await",
+  async () => {
+    assert.deepStrictEqual(await runEntryProgram("await"), everyClassKept());
+  },
+  60_000,
+);
+
+test(
+  "while the entry module's top level runs, its classes cannot be rebuilt: the TypeError says why and what to do, carries the data, and the items behind come out",
+  async () => {
+    const report = await runEntryProgram("sync") as {
+      result: { type: string; message: string; value: unknown };
+      got: unknown[];
+      joined: boolean;
+    };
+    assert.equal(report.result.type, "TypeError");
+    assert.match(
+      report.result.message,
+      /class Point \(exported by file:.*_entry_program\.ts\): .*entry module.*its top level is still running.*module of its own/,
+    );
+    assert.deepStrictEqual(report.result.value, { x: 3, y: 4 });
+    assert.deepStrictEqual(report.got, [
+      "before",
+      { type: "TypeError", value: { label: "p", point: { x: 6, y: 8 } } },
+      "after",
+    ]);
+    assert.equal(report.joined, true);
+  },
+  60_000,
+);
