@@ -36,6 +36,8 @@ import { LateQueueThing } from "./_queue_late_class.ts";
 import { Unloaded } from "./_unloaded_class.ts";
 import { Parcel } from "./_parcel.ts";
 import { consumeParcels } from "./_parcel_consumer.ts";
+import { Typed } from "./_typed_class.ts";
+import { getTyped } from "./_typed_consumer.ts";
 
 function drain<T>(
   q: { get(o?: { blocking?: boolean }): T; empty(): boolean },
@@ -512,6 +514,22 @@ test("a thread whose target module imports a class by name gets its instances sy
     [out.get(), out.get(), out.get()],
     ["letter:false", 'not a Parcel: {"not":"a parcel"}', "crate:true"],
   );
+});
+
+test("a thread whose target module imports a class only for its types has not loaded it: get() is a TypeError that says so, and the class's module is not evaluated there", async () => {
+  const q = new Queue<Typed>();
+  const out = new Queue<string>();
+  q.put(new Typed(1));
+  const getter = new Thread({ target: getTyped, args: [q, out] });
+  getter.start();
+  assert.equal(await getter.joinAsync(20_000), true);
+  const { report, loads } = JSON.parse(out.get({ timeout: 20_000 }));
+  assert.match(
+    report,
+    /^TypeError: Cannot rebuild an instance of class Typed \(exported by file:.*_typed_class\.ts\): the class's module is not loaded in this thread \(a module imported only for its types is not loaded\)/,
+  );
+  assert.equal(loads, 0, "tests/_typed_class.ts was evaluated in the thread");
+  assert.equal(q.qsize(), 0);
 });
 
 test("an instance of a class its module does not export is refused by put() with its path, and the queue goes on working", () => {
