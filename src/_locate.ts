@@ -94,13 +94,16 @@ interface Whereabouts {
 /**
  * Where `value` (a function or class named `name`) is exported, looking
  * from `roots` (where its user thinks it is), the modules on the stack and
- * those this thread imported, and everything they import: a module whose
- * text exports the name is its home if its namespace, reachable without
- * evaluating anything, holds this very value, or (when that namespace is
- * out of reach) on its text alone. Not found: `unexported` says why when
- * the modules that were read show it is not exported (declared without
- * export, or declared nowhere they can see) and none was unreadable
- * (remote, or no read permission), which would leave it open.
+ * those this thread imported, and everything they import (at most `depth`
+ * imports away): the module whose text exports the name. A module whose
+ * namespace is known and does not hold this very value is not it; when
+ * several remain, those whose namespaces can be reached without evaluating
+ * anything tell by identity (require() costs ~20 ms the first time in a
+ * thread: it is asked only then), else the first on the walk is taken.
+ * Not found: `unexported` says why when the modules that were read show it
+ * is not exported (declared without export, or declared nowhere they can
+ * see) and none was unreadable (remote, or no read permission), which
+ * would leave it open.
  */
 function locate(
   value: object,
@@ -110,29 +113,32 @@ function locate(
 ): Whereabouts {
   const running = callerModules();
   const walk: Walk = { opaque: false };
-  const unconfirmed: string[] = [];
+  const candidates: string[] = [];
   const modules: string[] = [];
+  const found = (url: string): Whereabouts => ({
+    home: url,
+    modules: unique([url, ...candidates, ...roots]),
+  });
   for (const url of modulesFrom([...roots, ...running], walk, depth)) {
     modules.push(url);
     if (!exportsName(url, name)) continue;
-    const ns = namespaceOf(url, running);
-    if (typeof ns === "string") unconfirmed.push(url);
-    else if (holds(ns, value)) {
-      return { home: url, modules: unique([url, ...roots]) };
-    }
+    const known = namespaceIfKnown(url);
+    if (known === undefined) candidates.push(url);
+    else if (holds(known, value)) return found(url);
   }
   for (const [url, ns] of knownNamespaces()) {
     // Exported under another name, or as a default.
-    if (holds(ns, value)) {
-      return { home: url, modules: unique([url, ...roots]) };
-    }
+    if (holds(ns, value)) return found(url);
   }
-  if (unconfirmed.length > 0) {
-    return {
-      home: unconfirmed[0],
-      modules: unique([...unconfirmed, ...roots]),
-    };
-  }
+  if (candidates.length > 1) {
+    const open = candidates.filter((url) => {
+      const ns = namespaceOf(url, running);
+      return typeof ns === "string" || holds(ns, value);
+    });
+    const home = open.find((url) => namespaceIfKnown(url) !== undefined) ??
+      open[0];
+    if (home !== undefined) return found(home);
+  } else if (candidates.length === 1) return found(candidates[0]);
   if (name === "") return { modules: roots, unexported: "it has no name" };
   const declared = modules.find((url) => declaresName(url, name));
   if (declared !== undefined) {
