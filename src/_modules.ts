@@ -638,6 +638,8 @@ export function namespaceOf(
   if (url === ENTRY) return "entry running";
   if (!isLoaded(url, running)) return "not loaded";
   if (!url.startsWith("file:")) return "remote";
+  // require() may check read access (and a check would prompt).
+  if (sourceOf(url) === null) return "no permission";
   try {
     const ns = requireModule(fileURLToPath(url)) as Namespace;
     namespaces.set(url, ns);
