@@ -15,12 +15,37 @@
 // evaluated. Classes are only looked up, among the modules this thread has
 // loaded (sync) or by importing the modules the sender named (async).
 //
+// Classes. An instance is written with its class's description: name,
+// source, and home, the module that exports it, as the sender found it
+// (_locate.ts). An instance of a class that the modules the sender can read
+// show is not exported (declared without export, or declared nowhere) is
+// refused where it is sent, with its path; a class from a module whose
+// source cannot be read here (remote, npm:, no read permission) cannot be
+// checked, and crosses. An Error subclass that is not exported crosses as
+// its nearest built-in type. A synchronous read finds the class among the
+// modules its thread can reach without evaluating anything (_modules.ts):
+// the modules on its stack, the modules this library imported (a thread's
+// target module...), their static imports (an import used only for types
+// loads nothing), and, in the main thread, the program's entry module once
+// its top level has finished, or, while the top level waits at an `await`,
+// from the next turn of the event loop (Deno 2.9) — never while the top
+// level runs synchronously (including what it calls before its first
+// `await`): declare such classes in a module of their own, which the entry
+// module imports, to use them then. An instance whose class a read cannot
+// reach is read all the same, as a plain object with its fields, and the
+// read throws a TypeError naming the class, its module and what to do, the
+// value in `error.value`: a taking operation (a queue's get(), a list's
+// pop()...) has taken the item, so nothing is lost and nothing blocks the
+// items behind it. An asynchronous read imports the home module instead.
+//
 // Properties set on an array besides its elements are not carried (finding
 // them costs ~60x the array's own encoding), nor are symbols, non-enumerable
 // or private fields; a view that tracks the length of a resizable buffer
 // arrives with the length it had (JavaScript cannot tell it from a view of
 // fixed length).
 import {
+  cannotRebuild,
+  type ClassRef,
   type CodeRef,
   describeClass,
   resolveClass,
@@ -35,7 +60,7 @@ const T_FALSE = 2;
 const T_TRUE = 3;
 const T_INT = 4;
 const T_FLOAT = 5;
-const T_BIGINT = 6;
+const T_BIGINT = 6; // u8 sign, u32 n, n bytes of magnitude (most significant first)
 const T_LATIN1 = 7; // u8 length, latin1 bytes (strings shorter than 256)
 const T_UTF16 = 9; // u32 length, UTF-16 code units (not Latin-1 and short, or not well formed)
 const T_UTF8 = 10; // u32 byte length, UTF-8 bytes (the rest)
@@ -145,6 +170,14 @@ function extensionOf(proto: object | null): number {
   return -1;
 }
 
+const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+
+/** Uint8Array's hexadecimal methods (ES2026; in V8 since 14.0). */
+interface HexBytes extends Uint8Array {
+  setFromHex(hex: string): { read: number; written: number };
+  toHex(): string;
+}
+
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -207,6 +240,20 @@ function describeType(value: object): string {
   return name ? `a ${name}` : "a non-plain object";
 }
 
+/** Whether `for…in` over `proto` yields anything (it is rarely so). */
+function enumerates(proto: object | null): boolean {
+  for (const _ in proto) return true;
+  return false;
+}
+
+/**
+ * Whether `fn` is a global of the runtime (URL, Headers, Blob...): written
+ * in JavaScript, yet no module exports it.
+ */
+function isGlobal(fn: { name: string }): boolean {
+  return (globalThis as Record<string, unknown>)[fn.name] === fn;
+}
+
 function isNative(fn: unknown): boolean {
   return typeof fn === "function" &&
     Function.prototype.toString.call(fn).endsWith("{ [native code] }");
@@ -241,7 +288,7 @@ class Writer {
   bufferViews: (AnyView | null)[] = [];
   /** Per buffer: where the offsets of views over it were written. */
   viewOffsets: number[][] = [];
-  classes: CodeRef[] = [];
+  classes: ClassRef[] = [];
   /** Per class: whether only errors use it (then it may be missing). */
   classOptional: boolean[] = [];
   classIndex = new Map<object, number>();
@@ -374,17 +421,29 @@ class Writer {
     this.pos += 2 * n;
   }
 
+  /**
+   * Sign, byte count, then the magnitude's bytes, most significant first.
+   * Past 64 bits they go through hexadecimal text, which V8 converts both
+   * ways in linear time (shifting the BigInt word by word is quadratic).
+   */
   bigint(v: bigint): void {
     const negative = v < 0n;
-    let magnitude = negative ? -v : v;
-    const words: number[] = [];
-    while (magnitude > 0n) {
-      words.push(Number(magnitude & 0xffffffffn));
-      magnitude >>= 32n;
-    }
+    const magnitude = negative ? -v : v;
     this.u8(negative ? 1 : 0);
-    this.u32(words.length);
-    for (const word of words) this.u32(word);
+    if (magnitude <= MAX_U64) {
+      this.u32(8);
+      if (this.pos + 8 > this.buf.length) this.grow(8);
+      this.view.setBigUint64(this.pos, magnitude, false);
+      this.pos += 8;
+      return;
+    }
+    const digits = magnitude.toString(16);
+    const hex = digits.length % 2 === 0 ? digits : "0" + digits;
+    const n = hex.length >> 1;
+    this.u32(n);
+    if (this.pos + n > this.buf.length) this.grow(n);
+    (this.buf.subarray(this.pos, this.pos + n) as HexBytes).setFromHex(hex);
+    this.pos += n;
   }
 
   value(v: unknown): void {
@@ -450,8 +509,11 @@ class Writer {
     const n = v.length;
     // Holes first: a sparse array is written otherwise, and what is written
     // cannot be taken back (objects in it are numbered as they are written).
+    // A hole reads through to the prototype: when that has enumerable keys
+    // (an index set on Array.prototype), every element is checked as own.
+    const inherited = enumerates(Object.getPrototypeOf(v));
     for (let i = 0; i < n; i++) {
-      if (v[i] === undefined && !(i in v)) {
+      if ((inherited || v[i] === undefined) && !Object.hasOwn(v, i)) {
         this.sparse(v);
         return;
       }
@@ -461,15 +523,17 @@ class Writer {
     for (let i = 0; i < n; i++) this.value(v[i]);
   }
 
+  /** Only own elements: `for…in` would add inherited enumerable indices. */
   sparse(v: unknown[]): void {
+    const n = v.length;
     this.u8(T_SPARSE);
-    this.u32(v.length);
+    this.u32(n);
     const countAt = this.pos;
     this.u32(0);
     let count = 0;
-    for (const key in v) {
+    for (const key of Object.keys(v)) {
       const index = Number(key);
-      if (!Number.isInteger(index) || index < 0) continue;
+      if (!Number.isInteger(index) || index < 0 || index >= n) continue;
       this.u32(index);
       this.value(v[index]);
       count++;
@@ -587,11 +651,12 @@ class Writer {
       return;
     }
     const ctor = (proto as { constructor?: unknown }).constructor;
-    if (typeof ctor !== "function" || isNative(ctor)) {
+    if (typeof ctor !== "function" || isNative(ctor) || isGlobal(ctor)) {
       throw this.refuse(v, describeType(v));
     }
+    const index = this.classRef(ctor as abstract new () => unknown, v);
     this.u8(T_INSTANCE);
-    this.u32(this.classRef(ctor as abstract new () => unknown));
+    this.u32(index);
     this.fields(v as Record<string, unknown>);
   }
 
@@ -611,10 +676,10 @@ class Writer {
     }
     const ctor = proto?.constructor;
     if (
-      typeof ctor === "function" && !isNative(ctor) &&
+      typeof ctor === "function" && !isNative(ctor) && !isGlobal(ctor) &&
       ERROR_TYPES.every((e) => e !== ctor)
     ) {
-      cls = this.classRef(ctor, true);
+      cls = this.classRef(ctor, v, true);
     }
     this.u8(T_ERROR);
     this.u8(type);
@@ -680,22 +745,32 @@ class Writer {
 
   /**
    * The index of `ctor` in the class table. An error's class is `optional`:
-   * where it cannot be found, the error arrives as its built-in type.
+   * where it cannot be found, the error arrives as its built-in type. Any
+   * other class must be exported (`v`, its instance, is named if not).
    */
   classRef(
     ctor: abstract new (...args: never[]) => unknown,
+    v: object,
     optional = false,
   ): number {
-    const known = this.classIndex.get(ctor);
-    if (known !== undefined) {
-      if (!optional) this.classOptional[known] = false;
-      return known;
+    let index = this.classIndex.get(ctor);
+    if (index === undefined) {
+      index = this.classes.push(describeClass(ctor, this.modules)) - 1;
+      this.classOptional.push(true);
+      this.classIndex.set(ctor, index);
     }
-    const modules = this.modules;
-    this.classes.push(describeClass(ctor, modules));
-    this.classOptional.push(optional);
-    this.classIndex.set(ctor, this.classes.length - 1);
-    return this.classes.length - 1;
+    if (!optional && this.classOptional[index]) {
+      const { unexported } = this.classes[index];
+      if (unexported !== undefined) {
+        throw this.refuse(
+          v,
+          `an instance of class ${ctor.name || "(anonymous)"}, which is ` +
+            `not exported (${unexported})`,
+        );
+      }
+      this.classOptional[index] = false;
+    }
+    return index;
   }
 
   /** Writes the side section and the head; returns the message's length. */
@@ -749,6 +824,7 @@ class Writer {
     for (const url of ref.modules) this.string(url);
     // This library's own classes (ThreadError...) are found by their name.
     this.string(ref.lib ?? "");
+    this.string(ref.home ?? "");
   }
 }
 
@@ -838,16 +914,65 @@ export function discard(bytes: Message): void {
 }
 
 /**
+ * The error for a value holding an instance that cannot be rebuilt here:
+ * a TypeError that names the class and its module, carrying the value with
+ * such instances as plain objects (`error.value`), so that nothing is lost.
+ */
+function unrebuildable(
+  message: string,
+  value: unknown,
+  cause?: unknown,
+): TypeError {
+  const error = new TypeError(
+    message,
+    cause === undefined ? undefined : { cause },
+  ) as TypeError & { value: unknown };
+  error.value = value;
+  return error;
+}
+
+/**
  * Decodes a message with the shared buffers that travelled with it. Unless
  * `spend` is false, the message is used up: the references it held are
  * dropped (the handles it rebuilt hold their own).
  *
- * @throws {TypeError} When a class it holds is not loaded in this thread.
+ * @throws {TypeError} When it holds an instance of a class this thread
+ * cannot reach now (see _locate.ts): the message is read all the same (and
+ * used up unless `spend` is false), and the error's `value` holds what it
+ * holds, such instances as plain objects.
  */
 export function decode(
   bytes: Message,
   sabs: SharedArrayBuffer[] = NO_SABS,
   spend = true,
+): unknown {
+  const value = read(bytes, sabs, spend);
+  if (unreachable !== undefined) {
+    const ref = unreachable;
+    unreachable = undefined;
+    throw unrebuildable(cannotRebuild(ref), value);
+  }
+  return value;
+}
+
+/**
+ * Decodes a message without using it up, as data: an instance of a class
+ * this thread cannot reach now comes back as a plain object holding its
+ * fields, with no error (to order queued items, which only their fields do).
+ */
+export function decodeData(bytes: Message): unknown {
+  const value = read(bytes, NO_SABS, false);
+  unreachable = undefined;
+  return value;
+}
+
+/** The first class the last read() could not reach, if any. */
+let unreachable: CodeRef | undefined;
+
+function read(
+  bytes: Message,
+  sabs: SharedArrayBuffer[],
+  spend: boolean,
 ): unknown {
   const r = Reader.take(bytes, sabs);
   try {
@@ -856,7 +981,7 @@ export function decode(
       for (let i = 0; i < r.classRefs.length; i++) {
         const found = resolveClassSync(r.classRefs[i]);
         if (found === undefined && !r.classOptional[i]) {
-          throw new TypeError(notLoaded(r.classRefs[i]));
+          unreachable ??= r.classRefs[i];
         }
         r.classes.push(found ?? null);
       }
@@ -864,6 +989,9 @@ export function decode(
     const value = r.value();
     if (spend) r.releaseHandles();
     return value;
+  } catch (error) {
+    unreachable = undefined;
+    throw error;
   } finally {
     r.done();
   }
@@ -873,6 +1001,9 @@ export function decode(
  * Decodes a message (and, unless `spend` is false, uses it up), importing
  * the modules of classes this thread has not loaded yet (the modules the
  * sender named).
+ *
+ * @throws {TypeError} (rejects) When a class it holds cannot be found even
+ * so: the message is read all the same, as by {@linkcode decode}.
  */
 export async function decodeAsync(
   bytes: Uint8Array,
@@ -882,28 +1013,33 @@ export async function decodeAsync(
   // Its own reader: the awaits would let other decodes in meanwhile.
   const r = new Reader();
   r.start(bytes, sabs);
-  let classes: (Constructor | null)[] = [];
+  let failure: { ref: CodeRef; error: unknown } | undefined;
   if ((r.flags() & F_SIDE) !== 0) {
     r.side();
-    try {
-      classes = await Promise.all(
-        r.classRefs.map((ref, i) =>
-          r.classOptional[i]
-            ? resolveClass(ref).catch(() => null)
-            : resolveClass(ref)
-        ),
-      );
-    } catch (error) {
-      if (spend) r.releaseHandles();
-      throw error;
-    }
+    r.classes = await Promise.all(
+      r.classRefs.map((ref, i) =>
+        resolveClass(ref).catch((error) => {
+          if (!r.classOptional[i]) failure ??= { ref, error };
+          return null;
+        })
+      ),
+    );
   }
-  r.classes = classes;
   const pending: Promise<unknown>[] = [];
   r.async = pending;
   const value = r.value();
   if (spend) r.releaseHandles();
   await Promise.all(pending);
+  if (failure !== undefined) {
+    const { ref, error } = failure;
+    throw unrebuildable(
+      `Cannot rebuild an instance of class ${ref.name || "(anonymous)"}: ${
+        (error as Error)?.message ?? String(error)
+      }`,
+      value,
+      error,
+    );
+  }
   return value;
 }
 
@@ -919,14 +1055,6 @@ export function missingClass(bytes: Message): CodeRef | undefined {
   } finally {
     r.done();
   }
-}
-
-/** The message for an instance whose class this thread has not loaded. */
-export function notLoaded(ref: CodeRef): string {
-  return `Cannot rebuild an instance of class ${ref.name || "(anonymous)"}: ` +
-    `the class is not loaded in this thread. Import its module here first ` +
-    `(${ref.modules[0] ?? "its module"}), or receive it asynchronously ` +
-    `(getAsync()), which imports it.`;
 }
 
 // Short strings repeat (keys above all): a direct-mapped cache of them.
@@ -1065,9 +1193,11 @@ class Reader {
     const modules: string[] = [];
     for (let n = this.u32(); n > 0; n--) modules.push(this.string(this.u8()));
     const lib = this.string(this.u8());
-    return lib === ""
-      ? { name, source, modules }
-      : { name, source, modules, lib };
+    const home = this.string(this.u8());
+    const ref: CodeRef = { name, source, modules };
+    if (lib !== "") ref.lib = lib;
+    if (home !== "") ref.home = home;
+    return ref;
   }
 
   string(tag: number): string {
@@ -1116,11 +1246,15 @@ class Reader {
 
   bigint(): bigint {
     const negative = this.u8() === 1;
-    let v = 0n;
     const n = this.u32();
-    const words: number[] = [];
-    for (let i = 0; i < n; i++) words.push(this.u32());
-    for (let i = n - 1; i >= 0; i--) v = (v << 32n) | BigInt(words[i]);
+    let v: bigint;
+    if (n === 8) {
+      v = this.view.getBigUint64(this.pos, false);
+    } else {
+      const bytes = this.buf.subarray(this.pos, this.pos + n) as HexBytes;
+      v = BigInt("0x" + bytes.toHex());
+    }
+    this.pos += n;
     return negative ? -v : v;
   }
 
@@ -1265,8 +1399,13 @@ class Reader {
         return out;
       }
       case T_INSTANCE: {
-        const cls = this.classes[this.u32()]!;
-        const out = Object.create(cls.prototype) as Record<string, unknown>;
+        // A class not found here: its fields, as a plain object.
+        const cls = this.classes[this.u32()];
+        const out =
+          (cls === null ? {} : Object.create(cls.prototype)) as Record<
+            string,
+            unknown
+          >;
         this.objects.push(out);
         this.fields(out, true);
         return out;

@@ -1,11 +1,27 @@
 // Finding a function or class again in another thread. Functions cannot be
 // sent between isolates, so a thread's target (or Thread subclass, or class of
-// an argument) travels as a description: its name, its source, and the modules
-// it may be exported from. The receiving thread imports those modules (their
-// top level runs there, as in Python) and picks the export with that source.
+// an argument) travels as a description: its name, its source, the module
+// that exports it (its home: found by the sender, see locate()) and other
+// candidate modules. The receiving thread finds it in the namespaces it can
+// reach without evaluating anything (see _modules.ts), or, asynchronously,
+// imports those modules (their top level runs there, as in Python) and picks
+// the export with that source.
 import { freeNames, SAFE_GLOBALS } from "./_free_names.ts";
 import { closeWindow, openWindow } from "./_module_level.ts";
 import { libName, libValue } from "./_lib_exports.ts";
+import {
+  declaresName,
+  exportsName,
+  importsFrom,
+  knownNamespaces,
+  mayExport,
+  modulesFrom,
+  type Namespace,
+  namespaceIfKnown,
+  namespaceOf,
+  rememberNamespace,
+  type Walk,
+} from "./_modules.ts";
 
 /** Where a function or class can be found again. */
 export interface CodeRef {
@@ -13,10 +29,21 @@ export interface CodeRef {
   name: string;
   /** `fn.toString()`: tells same-named exports apart, and is the fallback. */
   source: string;
-  /** Candidate modules, most specific first. */
+  /** Candidate modules, most specific first (the home first). */
   modules: string[];
+  /**
+   * The module that exports it, as the sender found it: by identity when it
+   * could reach that module's namespace, else by the module's text.
+   */
+  home?: string;
   /** Set for this library's own exports (Timer...). */
   lib?: string;
+}
+
+/** A class's description, and why it cannot cross when it cannot. */
+export interface ClassRef extends CodeRef {
+  /** Set when no module this thread can see exports the class: why. */
+  unexported?: string;
 }
 
 /** A located function, and whether it is an inline copy of its source. */
@@ -49,20 +76,125 @@ export function callerModules(): string[] {
   return out;
 }
 
-const described = new WeakMap<object, CodeRef>();
+/** What locate() found out about a function or class. */
+interface Whereabouts {
+  home?: string;
+  modules: string[];
+  unexported?: string;
+}
 
-/** Describes `fn` for another thread. */
+/**
+ * Where `value` (a function or class named `name`) is exported, looking
+ * from `roots` (where its user thinks it is), the modules on the stack and
+ * those this thread imported, and everything they import (at most `depth`
+ * imports away): the module whose text exports the name. A module whose
+ * namespace is known and does not hold this very value is not it; when
+ * several remain, those whose namespaces can be reached without evaluating
+ * anything tell by identity (require() costs ~20 ms the first time in a
+ * thread: it is asked only then), else the first on the walk is taken.
+ * Not found: `unexported` says why when the modules that were read show it
+ * is not exported (declared without export, or declared nowhere they can
+ * see) and none was unreadable (remote, or no read permission), which
+ * would leave it open.
+ */
+function locate(
+  value: object,
+  name: string,
+  roots: string[],
+  depth = Infinity,
+): Whereabouts {
+  const running = callerModules();
+  const walk: Walk = { opaque: false };
+  const candidates: string[] = [];
+  const modules: string[] = [];
+  const found = (url: string): Whereabouts => ({
+    home: url,
+    modules: unique([url, ...candidates, ...roots]),
+  });
+  for (const url of modulesFrom([...roots, ...running], walk, depth)) {
+    modules.push(url);
+    if (!exportsName(url, name)) continue;
+    const known = namespaceIfKnown(url);
+    if (known === undefined) candidates.push(url);
+    else if (holds(known, value)) return found(url);
+  }
+  for (const [url, ns] of knownNamespaces()) {
+    // Exported under another name, or as a default.
+    if (holds(ns, value)) return found(url);
+  }
+  if (candidates.length > 1) {
+    const open = candidates.filter((url) => {
+      const ns = namespaceOf(url, running);
+      return typeof ns === "string" || holds(ns, value);
+    });
+    const home = open.find((url) => namespaceIfKnown(url) !== undefined) ??
+      open[0];
+    if (home !== undefined) return found(home);
+  } else if (candidates.length === 1) return found(candidates[0]);
+  if (name === "") return { modules: roots, unexported: "it has no name" };
+  const declared = modules.find((url) => declaresName(url, name));
+  if (declared !== undefined) {
+    return {
+      modules: roots,
+      unexported: `${declared} declares it without exporting it`,
+    };
+  }
+  if (walk.opaque || depth !== Infinity) return { modules: roots };
+  return {
+    modules: roots,
+    unexported: `no module this thread has loaded (${
+      modules.slice(0, 3).join(", ") || "none"
+    }${modules.length > 3 ? ", ..." : ""}) declares it`,
+  };
+}
+
+function holds(ns: Namespace, value: object): boolean {
+  for (const key of Object.keys(ns)) {
+    try {
+      if (ns[key] === value) return true;
+    } catch {
+      // An export still in its temporal dead zone.
+    }
+  }
+  return false;
+}
+
+function unique(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+const described = new WeakMap<object, { roots: string[]; ref: CodeRef }>();
+/**
+ * How many imports away from its user's modules a function is looked for:
+ * as far as a receiving thread's search goes (a function needs no refusal,
+ * and a thread's first start should not wait for the whole program read).
+ */
+const FUNCTION_DEPTH = 2;
+
+/** Describes `fn` for another thread; `modules`: where it may be exported. */
 export function describe(
   fn: (...args: never[]) => unknown,
   modules: string[],
 ): CodeRef {
   const cached = described.get(fn);
-  if (cached !== undefined && sameList(cached.modules, modules)) return cached;
+  if (cached !== undefined && sameList(cached.roots, modules)) {
+    return cached.ref;
+  }
   const lib = libName(fn);
-  const ref: CodeRef = lib === undefined
-    ? { name: fn.name, source: Function.prototype.toString.call(fn), modules }
-    : { name: fn.name, source: "", modules: [], lib };
-  described.set(fn, ref);
+  let ref: CodeRef;
+  if (lib !== undefined) {
+    ref = { name: fn.name, source: "", modules: [], lib };
+  } else {
+    const source = Function.prototype.toString.call(fn);
+    // A function without a name is not looked for: it runs inline.
+    const where = fn.name === ""
+      ? { modules }
+      : locate(fn, fn.name, modules, FUNCTION_DEPTH);
+    ref = where.home === undefined
+      ? { name: fn.name, source, modules: where.modules }
+      : { name: fn.name, source, modules: where.modules, home: where.home };
+  }
+  described.set(fn, { roots: modules, ref });
   return ref;
 }
 
@@ -70,31 +202,45 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** The key that tells classes apart across threads: name and source. */
+/**
+ * The key that tells functions and classes apart across threads: home (or
+ * candidate modules), name and source.
+ */
 export function classKey(ref: CodeRef): string {
-  return ref.lib ?? `${ref.name}\u0000${ref.source}`;
+  return ref.lib ??
+    `${ref.home ?? ref.modules.join(" ")}\u0000${ref.name}\u0000${ref.source}`;
 }
 
 /** Classes this thread has met, by key: found at once when they come back. */
 const classes = new Map<string, Constructor>();
-const classModules = new WeakMap<object, string[]>();
+/** Each class's description in this thread: one search per class. */
+const classRefs = new WeakMap<object, ClassRef>();
 
 /**
  * Describes a class whose instance crosses threads, and remembers it here so
  * that instances coming back find this very class. `modules` (asked for once
- * per class) are where it may be exported.
+ * per class) are where its user may think it is exported. A class this
+ * thread received is described as it came.
  */
 export function describeClass(
   cls: Constructor,
   modules: string[] | (() => string[]),
-): CodeRef {
-  let where = classModules.get(cls);
-  if (where === undefined) {
-    where = typeof modules === "function" ? modules() : modules;
-    classModules.set(cls, where);
+): ClassRef {
+  let ref = classRefs.get(cls);
+  if (ref !== undefined) return ref;
+  const lib = libName(cls);
+  if (lib !== undefined) {
+    ref = { name: cls.name, source: "", modules: [], lib };
+  } else {
+    const roots = typeof modules === "function" ? modules() : modules;
+    const source = Function.prototype.toString.call(cls);
+    const where = locate(cls, cls.name, roots);
+    ref = { name: cls.name, source, modules: where.modules };
+    if (where.home !== undefined) ref.home = where.home;
+    if (where.unexported !== undefined) ref.unexported = where.unexported;
   }
-  const ref = describe(cls as unknown as () => unknown, where);
-  classes.set(classKey(ref), cls);
+  classRefs.set(cls, ref);
+  if (ref.unexported === undefined) classes.set(classKey(ref), cls);
   return ref;
 }
 
@@ -107,8 +253,6 @@ export function setLibScope(scope: Record<string, unknown>): void {
 
 const found = new Map<string, Promise<Located>>();
 const foundSync = new Map<string, Located>();
-/** Namespaces of the modules this thread imported to find code. */
-const namespaces = new Map<string, Record<string, unknown>>();
 
 /** Finds `ref` in this thread, importing its candidate modules as needed. */
 export function resolve(ref: CodeRef): Promise<Located> {
@@ -123,8 +267,8 @@ export function resolve(ref: CodeRef): Promise<Located> {
 }
 
 /**
- * Finds `ref` without waiting: from what this thread already resolved or
- * imported, or as an inline copy.
+ * Finds `ref` without waiting: from what this thread already resolved or can
+ * reach, or as an inline copy.
  *
  * @throws {TypeError} When it cannot be found that way.
  */
@@ -133,7 +277,7 @@ export function resolveSync(ref: CodeRef): Located {
   const known = foundSync.get(key);
   if (known !== undefined) return known;
   if (ref.lib !== undefined) return fromLib(ref);
-  const exported = fromNamespaces(ref);
+  const exported = findSync(ref);
   const located = exported !== undefined
     ? { fn: exported, inline: false }
     : { fn: inlineCopy(ref), inline: true };
@@ -142,27 +286,45 @@ export function resolveSync(ref: CodeRef): Located {
 }
 
 /**
- * The class `ref` names, if this thread has it already: one it described or
- * resolved before, or an export of a module it imported. Never an inline copy:
- * an instance must be of the very class this thread's modules define.
+ * The class `ref` names, if this thread can reach it now: one it described
+ * or resolved before, or an export of a module it can reach without
+ * evaluating anything. Never an inline copy: an instance must be of the
+ * very class this thread's modules define.
  */
 export function resolveClassSync(ref: CodeRef): Constructor | undefined {
   const key = classKey(ref);
   const known = classes.get(key);
   if (known !== undefined) return known;
   if (ref.lib !== undefined) return fromLib(ref).fn as unknown as Constructor;
-  const exported = fromNamespaces(ref) as unknown as Constructor | undefined;
-  if (exported !== undefined) classes.set(key, exported);
-  return exported;
+  const cls = findSync(ref) as unknown as Constructor | undefined;
+  if (cls !== undefined) adoptClass(key, cls, ref);
+  return cls;
+}
+
+function adoptClass(key: string, cls: Constructor, ref: CodeRef): void {
+  classes.set(key, cls);
+  if (!classRefs.has(cls)) classRefs.set(cls, ref);
 }
 
 /** The class `ref` names, importing the modules the sender named if needed. */
 export async function resolveClass(ref: CodeRef): Promise<Constructor> {
   const now = resolveClassSync(ref);
   if (now !== undefined) return now;
-  const located = await search(ref, false);
+  let located: Located;
+  try {
+    located = await search(ref, false);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new TypeError(
+      ref.home === undefined
+        ? `no module the sender named (${
+          ref.modules.join(", ") || "none"
+        }) exports it`
+        : `${ref.home}, imported here, exports no class with this source`,
+    );
+  }
   const cls = located.fn as unknown as Constructor;
-  classes.set(classKey(ref), cls);
+  adoptClass(classKey(ref), cls, ref);
   return cls;
 }
 
@@ -174,64 +336,138 @@ function fromLib(ref: CodeRef): Located {
   return { fn: fn as Located["fn"], inline: false };
 }
 
-function fromNamespaces(ref: CodeRef): Located["fn"] | undefined {
+/**
+ * `ref` from the namespaces this thread can reach now: its home's (which it
+ * must come from, when the sender named one), else any it knows.
+ */
+function findSync(ref: CodeRef): Located["fn"] | undefined {
+  if (ref.home !== undefined) {
+    const ns = namespaceIfKnown(ref.home) ??
+      namespaceOf(ref.home, callerModules());
+    return typeof ns === "string" ? undefined : pick(ns, ref);
+  }
   for (const url of ref.modules) {
-    const ns = namespaces.get(url);
+    const ns = namespaceIfKnown(url);
     const fn = ns && pick(ns, ref);
     if (fn !== undefined) return fn;
   }
-  for (const ns of namespaces.values()) {
+  for (const [, ns] of knownNamespaces()) {
     const fn = pick(ns, ref);
     if (fn !== undefined) return fn;
   }
   return undefined;
 }
 
+/**
+ * Why the class `ref` names cannot be rebuilt here now, for an error that
+ * names the class and its module and says what to do.
+ */
+export function cannotRebuild(ref: CodeRef): string {
+  const what = `class ${ref.name || "(anonymous)"}`;
+  const fix = "import the module here, or receive the value with getAsync() " +
+    "(or await the future), which imports it";
+  const home = ref.home;
+  if (home === undefined) {
+    return `Cannot rebuild an instance of ${what}: no module loaded in this ` +
+      `thread exports it (the sender named ${
+        ref.modules.join(", ") || "no module"
+      }). Export the class from its module, and ${fix}.`;
+  }
+  const start = `Cannot rebuild an instance of ${what} (exported by ${home})`;
+  const ns = namespaceIfKnown(home) ?? namespaceOf(home, callerModules());
+  if (typeof ns !== "string") {
+    return `${start}: that module, as loaded in this thread, exports no ` +
+      `class with this source (the class has not been declared yet, or ` +
+      `the module is another version of it).`;
+  }
+  switch (ns) {
+    case "entry running":
+      return `${start}: the class is declared in the program's entry ` +
+        `module, whose exports are reached only from the turn of the event ` +
+        `loop after its top level has finished or waits at an await, and ` +
+        `its top level is still running. Declare the class in a module of ` +
+        `its own that the entry module imports (it is found at any time), ` +
+        `or receive the value later, or with getAsync() (or await the ` +
+        `future), which waits for it.`;
+    case "top-level await":
+      return `${start}: that module or one it imports uses top-level ` +
+        `await, so its exports can only be reached asynchronously: ` +
+        `receive the value with getAsync() (or await the future).`;
+    case "evaluating":
+      return `${start}: that module is still evaluating (an import cycle ` +
+        `with the code running now); receive the value once it has ` +
+        `finished.`;
+    case "no permission":
+      return `${start}: reaching that module needs read access: run with ` +
+        `--allow-read (-R).`;
+    case "remote":
+      return `${start}: that module is remote, and this thread has not ` +
+        `imported it: ${fix}.`;
+    default:
+      return `${start}: the class's module is not loaded in this thread ` +
+        `(a module imported only for its types is not loaded): ${fix}.`;
+  }
+}
+
 async function search(ref: CodeRef, inline: boolean): Promise<Located> {
   if (ref.lib !== undefined) return fromLib(ref);
-  const visited = new Set<string>();
-  let frontier = ref.modules;
-  // The candidate modules, then what they import, two levels deep.
-  for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
-    const next: string[] = [];
-    for (const url of frontier) {
-      if (visited.has(url)) continue;
-      visited.add(url);
-      const text = sourceOf(url);
-      // Importing a module runs its top level: skip modules that visibly do
-      // not export the name (a script that only imports its target must not
-      // run again in every thread it starts).
-      if (text === undefined || mayExport(text, ref.name)) {
-        const ns = await tryImport(url);
-        const fn = ns && pick(ns, ref);
-        if (fn !== undefined) return { fn, inline: false };
-      }
-      if (text !== undefined) next.push(...staticImports(url, text));
-    }
-    frontier = next;
+  const home = ref.home === undefined ? undefined : await tryImport(ref.home);
+  if (home !== undefined) {
+    // The module the sender found it in, and no other: another module's
+    // function with the same source would run with that module's imports.
+    const fn = pick(home, ref);
+    if (fn !== undefined) return { fn, inline: false };
+  } else {
+    const fn = await searchModules(ref);
+    if (fn !== undefined) return { fn, inline: false };
   }
   if (!inline) throw new TypeError(notFound(ref));
   return { fn: inlineCopy(ref), inline: true };
 }
 
+/** The candidate modules, then what they import, two levels deep. */
+async function searchModules(
+  ref: CodeRef,
+): Promise<Located["fn"] | undefined> {
+  const visited = new Set<string>();
+  let frontier = ref.modules;
+  for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const url of frontier) {
+      if (visited.has(url)) continue;
+      visited.add(url);
+      // Importing a module runs its top level: skip modules that visibly do
+      // not export the name (a script that only imports its target must not
+      // run again in every thread it starts).
+      if (mayExport(url, ref.name)) {
+        const ns = await tryImport(url);
+        const fn = ns && pick(ns, ref);
+        if (fn !== undefined) return fn;
+      }
+      next.push(...importsFrom(url));
+    }
+    frontier = next;
+  }
+  return undefined;
+}
+
 /** The message for a function that cannot be found in the thread. */
 export function notFound(ref: CodeRef): string {
-  const where = ref.modules.length > 0
-    ? ref.modules.join(", ")
-    : "any module on the caller's stack";
+  const where = ref.home ??
+    (ref.modules.length > 0
+      ? ref.modules.join(", ")
+      : "any module on the caller's stack");
   return `"${ref.name || "(anonymous)"}" cannot be found in the new thread: ` +
     `it is not exported from ${where} (or the modules they import), and its ` +
     `source is not a self-contained function. Export it from its module ` +
     `(and pass { module } if that module is not the caller's).`;
 }
 
-async function tryImport(
-  url: string,
-): Promise<Record<string, unknown> | undefined> {
+async function tryImport(url: string): Promise<Namespace | undefined> {
   openWindow();
   try {
     const ns = await import(url);
-    namespaces.set(url, ns);
+    rememberNamespace(url, ns);
     return ns;
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
@@ -249,73 +485,24 @@ async function tryImport(
   }
 }
 
-function pick(
-  ns: Record<string, unknown>,
-  ref: CodeRef,
-): Located["fn"] | undefined {
+function pick(ns: Namespace, ref: CodeRef): Located["fn"] | undefined {
   const toString = Function.prototype.toString;
+  const matches = (value: unknown): boolean =>
+    typeof value === "function" && toString.call(value) === ref.source;
   try {
     const named = ns[ref.name];
-    if (typeof named === "function" && toString.call(named) === ref.source) {
-      return named as Located["fn"];
-    }
-    for (const value of Object.values(ns)) {
-      if (typeof value === "function" && toString.call(value) === ref.source) {
-        return value as Located["fn"];
-      }
-    }
+    if (matches(named)) return named as Located["fn"];
   } catch {
-    // An export still in its temporal dead zone: keep looking elsewhere.
+    // In its temporal dead zone: not declared yet.
+  }
+  for (const key of Object.keys(ns)) {
+    try {
+      if (matches(ns[key])) return ns[key] as Located["fn"];
+    } catch {
+      // Another export in its temporal dead zone.
+    }
   }
   return undefined;
-}
-
-const IMPORT_FROM =
-  /(?:^|[;\n])\s*(?:import|export)\s[^;]*?from\s*["']([^"']+)["']/g;
-const IMPORT_BARE = /(?:^|[;\n])\s*import\s*["']([^"']+)["']/g;
-
-/** A local module's source, or undefined (remote, or no read permission). */
-function sourceOf(url: string): string | undefined {
-  if (!url.startsWith("file:")) return undefined;
-  try {
-    return Deno.readTextFileSync(new URL(url));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether `text` may export `name` (`export *` and default exports may). */
-function mayExport(text: string, name: string): boolean {
-  if (/\bexport\s*(\*|default\b)/.test(text)) return true;
-  if (name === "" || !/^[\w$]+$/.test(name)) return true;
-  const declared = new RegExp(
-    `\\bexport\\s+(?:declare\\s+)?(?:async\\s+)?(?:function\\s*\\*?|class|const|let|var)\\s*${
-      name.replace(/\$/g, "\\$")
-    }\\b`,
-  );
-  const listed = new RegExp(
-    `\\bexport\\s*(?:type\\s*)?\\{[^}]*\\b${name.replace(/\$/g, "\\$")}\\b`,
-  );
-  return declared.test(text) || listed.test(text);
-}
-
-function staticImports(url: string, text: string): string[] {
-  const out: string[] = [];
-  for (const re of [IMPORT_FROM, IMPORT_BARE]) {
-    for (const match of text.matchAll(re)) {
-      const spec = match[1];
-      try {
-        out.push(
-          spec.startsWith(".") || spec.startsWith("/")
-            ? new URL(spec, url).href
-            : import.meta.resolve(spec),
-        );
-      } catch {
-        // Unresolvable here: it cannot hold the export either.
-      }
-    }
-  }
-  return out;
 }
 
 const METHOD = /^(async\s+)?(\*\s*)?([A-Za-z_$][\w$]*)\s*\(/;

@@ -11,7 +11,6 @@ import {
   encodeRaw,
   missingClass,
   type Modules,
-  notLoaded,
 } from "./_codec.ts";
 import { drop, fetchRelayed, fetchRelayedAsync, stash } from "./_relay.ts";
 import type { CodeRef } from "./_locate.ts";
@@ -53,17 +52,17 @@ export function messageMissing(ref: number): CodeRef | undefined {
  * Decodes the message. `once`: it is used up (then freed); otherwise it can
  * be read again, by any thread, until {@linkcode dropMessage}.
  *
- * @throws {TypeError} When a class it holds is not loaded in this thread.
+ * @throws {TypeError} When a class it holds cannot be reached in this
+ * thread: `error.value` holds its data (used up all the same when `once`).
  */
 export function loadMessage(ref: number, once: boolean): unknown {
-  // Before the relay is asked: an item that stays must keep its buffers.
-  const missing = messageMissing(ref);
-  if (missing !== undefined) throw new TypeError(notLoaded(missing));
   const relay = heap().i32[ref + M_RELAY];
   const sabs = relay === 0 ? NO_SABS : fetchRelayed(relay, !once);
-  const value = decode((ref + M_HEADER_WORDS) * 4, sabs, once);
-  if (once) free(ref);
-  return value;
+  try {
+    return decode((ref + M_HEADER_WORDS) * 4, sabs, once);
+  } finally {
+    if (once) free(ref);
+  }
 }
 
 /** As {@linkcode loadMessage}, importing the modules of missing classes. */

@@ -1,13 +1,7 @@
 // A value stored in a shared container (a SharedList item, a SharedMap
 // value): a record (see _record_store.ts) holding its encoded copy, whose
 // references keep the primitives in it alive while it is stored.
-import {
-  decode,
-  discard,
-  encodeRaw,
-  missingClass,
-  notLoaded,
-} from "./_codec.ts";
+import { decode, discard, encodeRaw } from "./_codec.ts";
 import { callerModules } from "./_locate.ts";
 import { checkInteger, checkOptions } from "./_validate.ts";
 import {
@@ -60,23 +54,22 @@ export function storedSize(ref: number): number {
   return recordSize(ref);
 }
 
-/** A copy of a stored value; it stays stored. */
+/**
+ * A copy of a stored value; it stays stored.
+ *
+ * @throws {TypeError} When it holds an instance of a class this thread
+ * cannot reach now (the value stays).
+ */
 export function readValue(ref: number): unknown {
   return decode(recordStart(ref), undefined, false);
 }
 
 /**
- * Checks that a stored value can be rebuilt in this thread, before it is
- * taken out of its container.
+ * Takes a stored value out: returns it and frees its record.
  *
- * @throws {TypeError} When it holds an instance of a class not loaded here.
+ * @throws {TypeError} When it holds an instance of a class this thread
+ * cannot reach now: taken out all the same, its data in `error.value`.
  */
-export function checkReadable(ref: number): void {
-  const missing = missingClass(recordStart(ref));
-  if (missing !== undefined) throw new TypeError(notLoaded(missing));
-}
-
-/** Takes a stored value out: returns it and frees its record. */
 export function takeValue(ref: number): unknown {
   try {
     return decode(recordStart(ref));

@@ -242,7 +242,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {CancelledError} The future was cancelled.
    * @throws {TimeoutError} Not done within `timeout`.
    * @throws {TypeError} A bad timeout, or a result of a class this thread
-   * has not loaded (`await` the future instead: it imports it).
+   * has not loaded (`await` the future instead: it imports it). The result
+   * stays in the future; the error names the class and its module, and
+   * holds the result's data in its `value`.
    */
   result(timeout?: number): T {
     this.#waitDone(timeout);

@@ -4,6 +4,24 @@
  * Items travel through shared memory, so producers and consumers work while
  * any other thread (main included) is blocked.
  *
+ * Instances of classes keep their class, when the class is exported from
+ * its module (`put()` refuses an instance of one that is not, naming where
+ * it is in the item). A synchronous `get()` finds the class when the
+ * getting thread has loaded its module: a module on its stack, one this
+ * library imported there (a thread's target module), what those import
+ * (not an import used only for types, which loads nothing), and, in the
+ * main thread, the program's entry module (the script `deno run` runs) once
+ * its top level has finished, or, while the top level waits at an `await`,
+ * from the next turn of the event loop. While the entry module's top level
+ * runs synchronously (or a function it calls before its first `await`),
+ * its own classes cannot be reached: declare them in a module of their own
+ * that it imports. A `get()` that cannot rebuild an item still takes it: it
+ * throws a TypeError that names the class, its module and what to do, with
+ * the item's data in the error's `value` (such instances as plain objects),
+ * so that nothing is lost and the items behind it come out; it counts for
+ * `taskDone()` like any item taken. `getAsync()` imports the class's module
+ * instead.
+ *
  * @module
  */
 import {
@@ -50,17 +68,17 @@ import {
 import { copyOut, free, heap, wordsAt } from "./_heap.ts";
 import {
   decode,
+  decodeAsync,
+  decodeData,
   discard,
   encodeRaw,
   missingClass,
-  notLoaded,
 } from "./_codec.ts";
 import {
   callerModules,
   type CodeRef,
   describe,
   resolve,
-  resolveClass,
   resolveSync,
 } from "./_locate.ts";
 import { drop, fetchRelayed, fetchRelayedAsync, stash } from "./_relay.ts";
@@ -297,9 +315,13 @@ export class Queue<T = unknown> {
     return this.#compare = resolveSync(this.#compareRef).fn as Order;
   }
 
-  /** Orders two queued items by value (decoded, kept): priority only. */
+  /**
+   * Orders two queued items by value (decoded as data, and kept: an instance
+   * of a class this thread cannot reach compares by its fields). Priority
+   * queues only.
+   */
   #compareItems = (a: number, b: number): number =>
-    this.#ordering()(decode(a, [], false), decode(b, [], false));
+    this.#ordering()(decodeData(a), decodeData(b));
 
   // Putting. ---------------------------------------------------------------
 
@@ -521,15 +543,13 @@ export class Queue<T = unknown> {
 
   /**
    * Under the lock, with an item: copies it out (into this thread's buffer,
-   * or a fresh one) and removes it, unless its classes are not loaded here
-   * (then it stays).
+   * or a fresh one) and removes it. Whatever it holds, it leaves the queue
+   * (one that cannot be rebuilt leaves inside the get's error).
    */
   #take(fresh: boolean): Taken {
     const w = this.#w;
     const header = storeNext(w, Q_STORE, this.#order);
     const start = itemAt(header);
-    const missing = missingClass(start);
-    if (missing !== undefined) throw new MissingClass(missing);
     const length = recordLength(header);
     let taken: Taken;
     if (fresh) {
@@ -595,28 +615,28 @@ export class Queue<T = unknown> {
   /**
    * Takes the next item, waiting while the queue is empty.
    *
+   * An item holding an instance of a class this thread cannot reach now
+   * (its module is not loaded here, or is the program's entry module while
+   * its top level still runs: see the module's documentation) leaves the
+   * queue all the same, inside the TypeError: `error.value` holds its data,
+   * such instances as plain objects. It counts for `taskDone()` like any
+   * item taken, and the items behind it come out as usual.
+   *
    * @param options `blocking: false` or a `timeout` (ms) raise QueueEmpty
    * instead of waiting longer.
    * @returns The item.
    * @throws {QueueEmpty} No item in time.
    * @throws {QueueShutDown} The queue is shut down and empty.
    * @throws {TypeError} The item holds an instance of a class this thread
-   * has not loaded (the item stays in the queue).
+   * cannot reach now (the error names the class, its module and what to
+   * do; the item is in its `value`).
    * @throws {RangeError} A negative timeout.
    */
   get(options?: AcquireOptions): T {
     const timeout = acquireTimeout(options);
     const w = this.#w;
-    let taken: Taken;
-    try {
-      if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
-      taken = this.#getLocked(timeout);
-    } catch (error) {
-      if (error instanceof MissingClass) {
-        throw new TypeError(notLoaded(error.ref));
-      }
-      throw error;
-    }
+    if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
+    const taken = this.#getLocked(timeout);
     return this.#taken(
       taken,
       taken.relay === 0 ? [] : fetchRelayed(taken.relay),
@@ -631,28 +651,23 @@ export class Queue<T = unknown> {
    * @returns The item.
    * @throws {QueueEmpty} (rejects) No item in time.
    * @throws {QueueShutDown} (rejects) Shut down and empty.
+   * @throws {TypeError} (rejects) The item holds an instance of a class
+   * that importing its module did not give: taken all the same, its data in
+   * the error's `value`, as with {@linkcode Queue.get}.
    */
   async getAsync(options?: AsyncAcquireOptions): Promise<T> {
     const timeout = acquireTimeout(options);
     const signal = liveSignal(options?.signal);
-    const deadline = deadlineOf(timeout);
-    for (;;) {
-      let taken: Taken;
-      try {
-        taken = await runAsync(
-          this.#getSteps(deadline, timeout === 0, true, newStep()),
-          signal,
-        );
-      } catch (error) {
-        if (!(error instanceof MissingClass)) throw error;
-        await resolveClass(error.ref);
-        continue;
-      }
-      const sabs = taken.relay === 0
-        ? []
-        : await fetchRelayedAsync(taken.relay);
+    const taken = await runAsync(
+      this.#getSteps(deadlineOf(timeout), timeout === 0, true, newStep()),
+      signal,
+    );
+    const sabs = taken.relay === 0 ? [] : await fetchRelayedAsync(taken.relay);
+    if (missingClass(taken.bytes) === undefined) {
       return this.#taken(taken, sabs);
     }
+    if (taken.wake !== 0) this.#wake(taken.wake);
+    return await decodeAsync(taken.bytes, sabs) as T;
   }
 
   /**
@@ -788,13 +803,6 @@ export class Queue<T = unknown> {
   /** The most items the queue holds (0: unbounded). */
   get maxsize(): number {
     return this.#w[Q_MAXSIZE];
-  }
-}
-
-/** A queued item holds an instance of a class this thread has not loaded. */
-class MissingClass extends Error {
-  constructor(readonly ref: CodeRef) {
-    super(notLoaded(ref));
   }
 }
 

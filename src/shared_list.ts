@@ -27,7 +27,6 @@ import {
 } from "./_ref_ring.ts";
 import { withMutex } from "./_mutex.ts";
 import {
-  checkReadable,
   dropValue,
   maxBytesOf,
   readValue,
@@ -224,9 +223,6 @@ export class SharedList<T> implements Iterable<T> {
   #take(fromFront: boolean): T | undefined {
     const ref = this.#locked((w) => {
       if (w[LIST_ITEMS + INDEX_COUNT] === 0) return 0;
-      checkReadable(
-        get(w, LIST_ITEMS, fromFront ? 0 : w[LIST_ITEMS + INDEX_COUNT] - 1),
-      );
       const taken = fromFront
         ? ringShift(w, LIST_ITEMS)
         : ringPop(w, LIST_ITEMS);
@@ -300,8 +296,9 @@ export class SharedList<T> implements Iterable<T> {
    * Removes the last item.
    *
    * @returns It, or undefined when the list is empty.
-   * @throws {TypeError} If it holds an instance of a class this thread has
-   * not loaded (it stays in the list).
+   * @throws {TypeError} If it holds an instance of a class this thread
+   * cannot reach now: it is removed all the same, its data (such instances
+   * as plain objects) in the error's `value`.
    */
   pop(): T | undefined {
     return this.#take(false);
@@ -323,8 +320,9 @@ export class SharedList<T> implements Iterable<T> {
    * Removes the first item.
    *
    * @returns It, or undefined when the list is empty.
-   * @throws {TypeError} If it holds an instance of a class this thread has
-   * not loaded (it stays in the list).
+   * @throws {TypeError} If it holds an instance of a class this thread
+   * cannot reach now: it is removed all the same, its data (such instances
+   * as plain objects) in the error's `value`.
    */
   shift(): T | undefined {
     return this.#take(true);
@@ -369,13 +367,13 @@ export class SharedList<T> implements Iterable<T> {
    * @returns The item removed.
    * @throws {RangeError} If `index` is outside the list.
    * @throws {TypeError} If `index` is not an integer, or the item holds an
-   * instance of a class this thread has not loaded (it stays in the list).
+   * instance of a class this thread cannot reach now: it is removed all the
+   * same, its data (such instances as plain objects) in the error's `value`.
    */
   removeAt(index: number): T {
     const ref = this.#locked((w) => {
       const i = this.#position(index, "remove an item");
       if (i < 0) throw this.#outside("remove an item", index);
-      checkReadable(get(w, LIST_ITEMS, i));
       const taken = ringRemove(w, LIST_ITEMS, i);
       w[LIST_BYTES] -= storedSize(taken);
       return taken;

@@ -212,7 +212,8 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
    * @param key The key.
    * @returns The value, or undefined when the key is absent.
    * @throws {TypeError} If `key` is not a {@linkcode SharedKey}, or the
-   * value holds an instance of a class this thread has not loaded.
+   * value holds an instance of a class this thread has not loaded (the
+   * value stays; the error names the class and its module).
    */
   get(key: K): V | undefined {
     return this.#locked((w) => {

@@ -226,3 +226,53 @@ export function pushToStoredList(
 export function exitInUpdate(map: SharedMap<string, number>): void {
   map.update("k", () => Deno.exit(0));
 }
+
+// --- Items this thread cannot rebuild -------------------------------------
+
+function attempt(what: string, f: () => unknown): unknown {
+  try {
+    return { what, got: f() };
+  } catch (error) {
+    return {
+      what,
+      error: `${(error as Error).name}: ${(error as Error).message}`,
+      value: (error as { value?: unknown }).value,
+    };
+  }
+}
+
+/**
+ * With `list` holding [U, "keep", U, U], where no thread can rebuild a U:
+ * shift(), pop() and removeAt(1) each throw, the item in the error, and
+ * take it out. Reports it all as JSON on `out`.
+ */
+export function takeUnrebuildable(
+  list: SharedList<unknown>,
+  out: Queue<string>,
+): void {
+  out.put(JSON.stringify({
+    takes: [
+      attempt("shift", () => list.shift()),
+      attempt("pop", () => list.pop()),
+      attempt("removeAt", () => list.removeAt(1)),
+    ],
+    left: list.toArray(),
+  }));
+}
+
+/**
+ * With `map` holding "u" => U, where no thread can rebuild a U: get("u")
+ * throws, twice, and leaves it. Reports it all as JSON on `out`.
+ */
+export function readUnrebuildable(
+  map: SharedMap<string, unknown>,
+  out: Queue<string>,
+): void {
+  out.put(JSON.stringify({
+    reads: [
+      attempt("get", () => map.get("u")),
+      attempt("get", () => map.get("u")),
+    ],
+    stays: { has: map.has("u"), size: map.size },
+  }));
+}

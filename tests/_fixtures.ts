@@ -15,10 +15,11 @@ import {
   getNativeId,
   Lock,
   mainThread,
-  type Queue,
+  Queue,
   type RLock,
   type Semaphore,
   type SharedValue,
+  type SimpleQueue,
   sleep,
   Thread,
   ThreadLocal,
@@ -655,8 +656,9 @@ export function markCell(cell: Int32Array): void {
 
 // Codec and queue classes (tests/codec_test.ts, the class tests at the end of
 // tests/queue_test.ts). Nothing here may import tests/_codec_late_class.ts or
-// tests/_queue_late_class.ts statically: those tests need threads that have
-// not loaded those classes (a dynamic import, run only when asked, is fine).
+// tests/_queue_late_class.ts statically, nor tests/_unloaded_class.ts at all:
+// those tests need threads that have not loaded those classes (a dynamic
+// import of the first two, run only when asked, is fine).
 
 /** Decodes an encoded Point synchronously here; reports what came back. */
 export function decodePointSync(bytes: Uint8Array, out: SharedText): void {
@@ -723,43 +725,48 @@ export function getPointsSync(
 }
 
 /**
- * Tries a synchronous get() of an item holding an instance of a class this
- * thread has not loaded (twice), recording the error and qsize() around it;
- * then, when `thenAsync`, takes the item with getAsync() and reports it.
+ * Takes three items: a synchronous get() of an instance of a class this
+ * thread has not loaded (expected to throw, the item in the error), a
+ * getAsync() of another (which imports the class), then a get(); reports
+ * each and qsize() after.
  */
 export async function getUnloadedClass(
   q: Queue<unknown>,
-  thenAsync: boolean,
   out: SharedText,
 ): Promise<void> {
-  const report: Record<string, unknown> = { before: q.qsize() };
-  const errors: string[] = [];
-  for (let i = 0; i < 2; i++) {
-    try {
-      q.get({ timeout: 10_000 });
-      errors.push("no error");
-    } catch (error) {
-      errors.push(`${(error as Error).name}: ${(error as Error).message}`);
-    }
+  const report: Record<string, unknown> = {};
+  try {
+    q.get({ timeout: 10_000 });
+    report.sync = "no error";
+  } catch (error) {
+    report.sync = `${(error as Error).name}: ${(error as Error).message}`;
+    report.value = (error as { value?: unknown }).value;
   }
-  report.errors = errors;
-  report.after = q.qsize();
-  if (thenAsync) {
-    try {
-      const item = await q.getAsync({ timeout: 10_000 }) as {
-        label: string;
-        thing: { describe(): string };
-      };
-      const { LateQueueThing } = await import("./_queue_late_class.ts");
-      report.label = item.label;
-      report.instance = item.thing instanceof LateQueueThing;
-      report.describe = item.thing.describe();
-      report.left = q.qsize();
-    } catch (error) {
-      report.async = String(error);
-    }
+  try {
+    const item = await q.getAsync({ timeout: 10_000 }) as {
+      label: string;
+      thing: { describe(): string };
+    };
+    const { LateQueueThing } = await import("./_queue_late_class.ts");
+    report.label = item.label;
+    report.instance = item.thing instanceof LateQueueThing;
+    report.describe = item.thing.describe();
+  } catch (error) {
+    report.async = String(error);
   }
+  report.last = q.get({ timeout: 10_000 });
+  report.left = q.qsize();
   out.write(JSON.stringify(report));
+}
+
+/** Takes one item from `from` and puts it into `to`, `ready` set first. */
+export function relayOne(
+  from: Queue<unknown>,
+  to: Queue<unknown>,
+  ready: Event,
+): void {
+  ready.set();
+  to.put(from.get({ timeout: 30_000 }));
 }
 
 /** Puts an item holding a copied typed array next to a secret string. */
@@ -811,4 +818,41 @@ const workerToken = 1 + Math.floor(Math.random() * 2 ** 30);
 /** Stores a number that tells apart the workers the thread ran on. */
 export function recordWorkerToken(out: Int32Array): void {
   out[0] = workerToken;
+}
+
+// Classes that are not exported, and items that cannot be rebuilt
+// (tests/queue_test.ts, executor_test.ts, thread_test.ts, the containers').
+
+/** Not exported: its instances are refused where they are sent. */
+class Hidden {
+  secret = "kept here";
+}
+
+/** An instance of a class this module does not export. */
+export function makeHidden(): object {
+  return new Hidden();
+}
+
+/**
+ * Gets three items synchronously, calling taskDone() after each (not on a
+ * SimpleQueue, which has none), and writes
+ * what each was: `{ item }`, or `{ error, value }` for a get that threw.
+ */
+export function takeThree(
+  q: Queue<unknown> | SimpleQueue<unknown>,
+  out: SharedText,
+): void {
+  const got: unknown[] = [];
+  for (let i = 0; i < 3; i++) {
+    try {
+      got.push({ item: q.get({ timeout: 10_000 }) });
+    } catch (error) {
+      got.push({
+        error: `${(error as Error).name}: ${(error as Error).message}`,
+        value: (error as { value?: unknown }).value,
+      });
+    }
+    if (q instanceof Queue) q.taskDone();
+  }
+  out.write(JSON.stringify(got));
 }

@@ -56,6 +56,10 @@ import {
   throwTaskError,
   whereAmI,
 } from "./_executor_fixtures.ts";
+import { failTask, TaskFailure } from "./_task_failure.ts";
+import { makeHidden } from "./_fixtures.ts";
+import { whichModule as whichA } from "./_same_name_a.ts";
+import { whichModule as whichB } from "./_same_name_b.ts";
 
 /** The live worker threads named `<prefix>_<i>`. */
 function workersOf(prefix: string): Thread[] {
@@ -1205,4 +1209,73 @@ Deno.test({
     "later: BrokenThreadPool",
     "main done",
   ]);
+});
+
+// Classes and functions keep their identity. ---------------------------------
+
+test("an exported Error subclass thrown by a task arrives as that class, with its fields, message, stack and cause: from result(), await and exception()", async () => {
+  const executor = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    // result() first: an await imports the class's module here.
+    const errors: unknown[] = [];
+    try {
+      executor.submit(failTask, 1).result(PATIENCE);
+    } catch (error) {
+      errors.push(error);
+    }
+    try {
+      await executor.submit(failTask, 2);
+    } catch (error) {
+      errors.push(error);
+    }
+    errors.push(executor.submit(failTask, 3).exception(PATIENCE));
+    assert.equal(errors.length, 3);
+    errors.forEach((error, i) => {
+      assert.ok(error instanceof TaskFailure, `${i}: ${error}`);
+      assert.equal(error.name, "TaskFailure");
+      assert.equal(error.code, i + 1);
+      assert.equal(error.message, `task failed with ${i + 1}`);
+      assert.match(error.stack ?? "", /failTask/);
+      assert.ok(error.cause instanceof RangeError);
+      assert.equal(error.cause.message, `cause ${i + 1}`);
+    });
+  } finally {
+    executor.shutdown();
+  }
+});
+
+test("submit() refuses an argument holding an instance of a class its module does not export, naming its path; a task's such result fails its future", () => {
+  const executor = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    assert.throws(
+      () => executor.submit(identity, { inner: [makeHidden()] }),
+      /^TypeError: Cannot pass an instance of class Hidden, which is not exported .* \(at args\[0\]\.inner\[0\]\)/,
+    );
+    assert.throws(
+      () => executor.submit(makeHidden).result(PATIENCE),
+      /^TypeError: Cannot pass the task's result back: .*class Hidden, which is not exported/,
+    );
+    assert.equal(executor.submit(mul, 6, 7).result(PATIENCE), 42);
+  } finally {
+    executor.shutdown();
+  }
+});
+
+test("two modules' functions with the same name and source each run as their own module's function, in one reused worker", () => {
+  const executor = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    assert.deepStrictEqual(
+      [whichA, whichB, whichA, whichB].map((fn) =>
+        executor.submit(fn).result(PATIENCE)
+      ),
+      [
+        "a _same_name_a.ts",
+        "b _same_name_b.ts",
+        "a _same_name_a.ts",
+        "b _same_name_b.ts",
+      ],
+    );
+  } finally {
+    executor.shutdown();
+  }
 });

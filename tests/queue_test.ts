@@ -21,16 +21,24 @@ import {
   getPointsSync,
   getUnloadedClass,
   joinQueue,
+  makeHidden,
   Point,
   producer,
   putOne,
   putPoints,
   putWithSecret,
+  relayOne,
   SharedText,
+  takeThree,
   useShared,
 } from "./_fixtures.ts";
 import { LateQueueThing } from "./_queue_late_class.ts";
 import { getAsyncThenSpin, putThenMark } from "./_async_waits.ts";
+import { Unloaded } from "./_unloaded_class.ts";
+import { Parcel } from "./_parcel.ts";
+import { consumeParcels } from "./_parcel_consumer.ts";
+import { Typed } from "./_typed_class.ts";
+import { getTyped } from "./_typed_consumer.ts";
 
 function drain<T>(
   q: { get(o?: { blocking?: boolean }): T; empty(): boolean },
@@ -426,72 +434,156 @@ test("a class instance put by one thread is got with a synchronous get() by a th
   assert.equal(q.qsize(), 0);
 });
 
-test("a synchronous get() of an instance of a class the thread has not loaded is a TypeError that says so, and the item stays queued", async () => {
+test("a get() of an instance of a class the thread has not loaded is a TypeError naming the class and its module, with the item in it; getAsync() imports the class", async () => {
   const q = new Queue<unknown>();
   // LateQueueThing is imported by this module only: the threads' target
   // module (tests/_fixtures.ts) does not import it.
   q.put({ label: "first", thing: new LateQueueThing("a", [1, 2]) });
-  const out = new SharedText();
-  const trier = new Thread({
-    target: getUnloadedClass,
-    args: [q, false, out],
-  });
-  trier.start();
-  assert.equal(await trier.joinAsync(20_000), true);
-  const report = JSON.parse(out.read());
-  assert.equal(report.errors.length, 2, out.read());
-  for (const error of report.errors) {
-    assert.match(
-      error,
-      /^TypeError: .*LateQueueThing.*not loaded in this thread/,
-    );
-  }
-  assert.equal(report.before, 1);
-  assert.equal(report.after, 1, "qsize() unchanged in the thread");
-  assert.equal(q.qsize(), 1, "the item is still queued");
-  const back = q.get({ timeout: 5_000 }) as {
-    label: string;
-    thing: LateQueueThing;
-  };
-  assert.equal(back.label, "first");
-  assert.ok(back.thing instanceof LateQueueThing);
-  assert.equal(back.thing.describe(), "a:1,2", "intact");
-
-  // The same thread's getAsync() imports the class and takes the item.
   q.put({ label: "second", thing: new LateQueueThing("b", [3, 4]) });
-  q.put("after");
-  const out2 = new SharedText();
-  const taker = new Thread({
-    target: getUnloadedClass,
-    args: [q, true, out2],
-  });
+  q.put("third");
+  const out = new SharedText();
+  const taker = new Thread({ target: getUnloadedClass, args: [q, out] });
   taker.start();
   assert.equal(await taker.joinAsync(20_000), true);
-  const report2 = JSON.parse(out2.read());
-  for (const error of report2.errors) {
-    assert.match(error, /^TypeError: .*not loaded in this thread/);
-  }
-  assert.deepEqual(
+  const report = JSON.parse(out.read());
+  assert.match(
+    report.sync,
+    /^TypeError: .*class LateQueueThing \(exported by file:.*_queue_late_class\.ts\).*not loaded in this thread/,
+  );
+  assert.deepStrictEqual(report.value, {
+    label: "first",
+    thing: { label: "a", values: [1, 2] },
+  });
+  assert.deepStrictEqual(
     {
-      before: report2.before,
-      after: report2.after,
-      label: report2.label,
-      instance: report2.instance,
-      describe: report2.describe,
-      left: report2.left,
+      label: report.label,
+      instance: report.instance,
+      describe: report.describe,
+      last: report.last,
+      left: report.left,
     },
     {
-      before: 2,
-      after: 2,
       label: "second",
       instance: true,
       describe: "b:3,4",
-      left: 1,
+      last: "third",
+      left: 0,
     },
-    out2.read(),
+    out.read(),
   );
-  assert.equal(q.get({ timeout: 5_000 }), "after");
+});
+
+test("an item that cannot be rebuilt leaves the queue inside the TypeError, the items behind it come out, and join() returns after taskDone() for each", async () => {
+  const thing = () => ({ label: "middle", thing: new Unloaded("u", [4, 5]) });
+  const data = { label: "middle", thing: { label: "u", values: [4, 5] } };
+  const kinds = {
+    Queue: () => new Queue<unknown>(),
+    LifoQueue: () => new LifoQueue<unknown>(),
+    SimpleQueue: () => new SimpleQueue<unknown>(),
+    // (priority, item) tuples: ordered by priority alone.
+    PriorityQueue: () => new PriorityQueue<unknown>(),
+  };
+  for (const [kind, make] of Object.entries(kinds)) {
+    const q = make();
+    const tuples = kind === "PriorityQueue";
+    const items = tuples
+      ? [[3, "three"], [1, "one"], [2, thing()]]
+      : ["one", thing(), "three"];
+    for (const item of items) q.put(item);
+    const out = new SharedText();
+    const taker = new Thread({ target: takeThree, args: [q, out] });
+    taker.start();
+    assert.equal(await taker.joinAsync(20_000), true, kind);
+    const [first, middle, last] = JSON.parse(out.read());
+    const ends = kind === "LifoQueue"
+      ? ["three", "one"]
+      : tuples
+      ? [[1, "one"], [3, "three"]]
+      : ["one", "three"];
+    assert.deepStrictEqual(
+      [first, last],
+      ends.map((x) => ({ item: x })),
+      kind,
+    );
+    assert.match(
+      middle.error,
+      /^TypeError: Cannot rebuild an instance of class Unloaded \(exported by file:.*_unloaded_class\.ts\)/,
+      kind,
+    );
+    assert.deepStrictEqual(middle.value, tuples ? [2, data] : data, kind);
+    assert.equal(q.qsize(), 0, kind);
+    if (q instanceof Queue) {
+      await q.joinAsync({ signal: AbortSignal.timeout(10_000) });
+    }
+  }
+});
+
+test("a thread whose target module imports a class by name gets its instances synchronously as that class", async () => {
+  const q = new Queue<unknown>();
+  const out = new Queue<string>();
+  q.put(new Parcel("letter", 20));
+  q.put({ not: "a parcel" });
+  q.put(new Parcel("crate", 25_000));
+  const consumer = new Thread({ target: consumeParcels, args: [q, 3, out] });
+  consumer.start();
+  assert.equal(await consumer.joinAsync(20_000), true);
+  assert.deepStrictEqual(
+    [out.get(), out.get(), out.get()],
+    ["letter:false", 'not a Parcel: {"not":"a parcel"}', "crate:true"],
+  );
+});
+
+test("a thread whose target module imports a class only for its types has not loaded it: get() is a TypeError that says so, and the class's module is not evaluated there", async () => {
+  const q = new Queue<Typed>();
+  const out = new Queue<string>();
+  q.put(new Typed(1));
+  const getter = new Thread({ target: getTyped, args: [q, out] });
+  getter.start();
+  assert.equal(await getter.joinAsync(20_000), true);
+  const { report, loads } = JSON.parse(out.get({ timeout: 20_000 }));
+  assert.match(
+    report,
+    /^TypeError: Cannot rebuild an instance of class Typed \(exported by file:.*_typed_class\.ts\): the class's module is not loaded in this thread \(a module imported only for its types is not loaded\)/,
+  );
+  assert.equal(loads, 0, "tests/_typed_class.ts was evaluated in the thread");
   assert.equal(q.qsize(), 0);
+});
+
+test("an instance of a class its module does not export is refused by put() with its path, and the queue goes on working", () => {
+  const q = new Queue<unknown>();
+  assert.throws(
+    () => q.put(makeHidden()),
+    /^TypeError: Cannot pass an instance of class Hidden, which is not exported \(file:.*_fixtures\.ts declares it without exporting it\) to another thread \(at item\)/,
+  );
+  assert.throws(
+    () => q.put({ list: [1, makeHidden()] }),
+    /class Hidden.* \(at item\.list\[1\]\)/,
+  );
+  assert.throws(() => new SimpleQueue().put([makeHidden()]), /at item\[0\]/);
+  assert.equal(q.qsize(), 0);
+  q.put("fine");
+  assert.equal(q.get({ blocking: false }), "fine");
+  assert.equal(q.qsize(), 0);
+});
+
+test("a 1 MB BigInt crosses threads through queues and back in under 100 ms", async () => {
+  const big = (1n << 8_000_000n) - 987_654_321n;
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const there = new Queue<unknown>();
+    const back = new Queue<unknown>();
+    const ready = new Event();
+    const relay = new Thread({ target: relayOne, args: [there, back, ready] });
+    relay.start();
+    assert.equal(await ready.waitAsync(20_000), true);
+    const begin = performance.now();
+    there.put(-big);
+    const returned = back.get({ timeout: 20_000 });
+    best = Math.min(best, performance.now() - begin);
+    assert.equal(returned, -big);
+    assert.equal(await relay.joinAsync(20_000), true);
+  }
+  assert.ok(best < 100, `the round trip took ${best.toFixed(1)} ms`);
 });
 
 test(

@@ -25,7 +25,10 @@ import {
   PRODUCED,
   pushFromQueue,
   pushRange,
+  takeUnrebuildable,
 } from "./_container_fixtures.ts";
+import { makeHidden } from "./_fixtures.ts";
+import { Unloaded } from "./_unloaded_class.ts";
 
 // --- construction, reading ----------------------------------------------
 
@@ -778,3 +781,53 @@ test(
   },
   120_000,
 );
+
+// --- classes ----------------------------------------------------------------
+
+test("push() refuses an instance of a class its module does not export, naming its path; the list is unchanged", () => {
+  const list = new SharedList<unknown>(["a"]);
+  assert.throws(
+    () => list.push("b", { inner: makeHidden() }),
+    /^TypeError: Cannot pass an instance of class Hidden, which is not exported .* \(at value\.inner\)/,
+  );
+  assert.throws(
+    () => list.set(0, [makeHidden()]),
+    /class Hidden.*at value\[0\]/,
+  );
+  assert.deepStrictEqual(list.toArray(), ["a"]);
+  list.push("b");
+  assert.deepStrictEqual(list.toArray(), ["a", "b"]);
+});
+
+test("shift(), pop() and removeAt() of an item a thread cannot rebuild take it out inside the TypeError, which names the class and its module", async () => {
+  const list = new SharedList<unknown>([
+    new Unloaded("first", [1]),
+    "keep",
+    new Unloaded("middle", [2]),
+    new Unloaded("last", [3]),
+  ]);
+  const out = new Queue<string>();
+  const t = new Thread({ target: takeUnrebuildable, args: [list, out] });
+  t.start();
+  assert.equal(await t.joinAsync(PATIENCE), true);
+  const report = JSON.parse(out.get({ timeout: PATIENCE }));
+  const unloaded = (label: string, values: number[]) => ({ label, values });
+  assert.deepStrictEqual(
+    report.takes.map((
+      r: { what: string; value: unknown },
+    ) => [r.what, r.value]),
+    [
+      ["shift", unloaded("first", [1])],
+      ["pop", unloaded("last", [3])],
+      ["removeAt", unloaded("middle", [2])],
+    ],
+  );
+  for (const take of report.takes) {
+    assert.match(
+      take.error,
+      /^TypeError: Cannot rebuild an instance of class Unloaded \(exported by file:.*_unloaded_class\.ts\): .*not loaded in this thread/,
+    );
+  }
+  assert.deepStrictEqual(report.left, ["keep"]);
+  assert.deepStrictEqual(list.toArray(), ["keep"]);
+});

@@ -19,10 +19,13 @@ import {
   PATIENCE,
   pushToStoredList,
   raceSetDefault,
+  readUnrebuildable,
   setOwnKeys,
   sumValues,
   useStoredPrimitives,
 } from "./_container_fixtures.ts";
+import { makeHidden } from "./_fixtures.ts";
+import { Unloaded } from "./_unloaded_class.ts";
 
 /** A key's identity under the contract's rules, as a string (for models). */
 function canon(key: SharedKey): string {
@@ -988,4 +991,34 @@ Deno.test({
     r.out,
     /^ThreadError: SharedMap is locked by the thread of ident \d+, which has ended without unlocking it \(it ran out of memory inside update\(\)\?\): nothing will unlock it\nmain done\n$/,
   );
+});
+
+// --- classes ----------------------------------------------------------------
+
+test("set() refuses an instance of a class its module does not export, naming its path; the map is unchanged", () => {
+  const map = new SharedMap<string, unknown>([["k", 1]]);
+  assert.throws(
+    () => map.set("k", { list: [0, makeHidden()] }),
+    /^TypeError: Cannot pass an instance of class Hidden, which is not exported .* \(at value\.list\[1\]\)/,
+  );
+  assert.equal(map.get("k"), 1);
+  map.set("k", 2);
+  assert.equal(map.get("k"), 2);
+});
+
+test("get() of a value a thread cannot rebuild throws a TypeError naming the class and its module, and the value stays", async () => {
+  const map = new SharedMap<string, unknown>([["u", new Unloaded("u", [7])]]);
+  const out = new Queue<string>();
+  const t = new Thread({ target: readUnrebuildable, args: [map, out] });
+  t.start();
+  assert.equal(await t.joinAsync(PATIENCE), true);
+  const report = JSON.parse(out.get({ timeout: PATIENCE }));
+  for (const read of report.reads) {
+    assert.match(
+      read.error,
+      /^TypeError: Cannot rebuild an instance of class Unloaded \(exported by file:.*_unloaded_class\.ts\)/,
+    );
+  }
+  assert.deepStrictEqual(report.stays, { has: true, size: 1 });
+  assert.ok(map.get("u") instanceof Unloaded);
 });

@@ -9,6 +9,7 @@ import {
   getNativeId,
   Lock,
   mainThread,
+  Queue,
   setDefaultResourceLimits,
   setExcepthook,
   setThreadPoolSize,
@@ -33,6 +34,7 @@ import {
   incrementMany,
   inspectArgs,
   joinOther,
+  makeHidden,
   noop,
   Point,
   recordHeapLimit,
@@ -48,6 +50,8 @@ import {
   startChild,
   waitOn,
 } from "./_fixtures.ts";
+import { reportWhich as reportA } from "./_same_name_a.ts";
+import { reportWhich as reportB } from "./_same_name_b.ts";
 
 test("Thread runs its target in another thread with its arguments", () => {
   const out = cells(9);
@@ -692,5 +696,34 @@ Deno.test({
     "hook: hog MemoryError true",
     "joined true alive false",
     "main done",
+  ]);
+});
+
+test("a thread's args holding an instance of a class its module does not export are refused by start(), naming the path", () => {
+  const t = new Thread({
+    target: inspectArgs,
+    args: [1, { callback: makeHidden() }] as unknown as [unknown, SharedText],
+  });
+  assert.throws(
+    () => t.start(),
+    /^TypeError: Cannot pass an instance of class Hidden, which is not exported .* \(at args\[1\]\.callback\)/,
+  );
+  assert.equal(t.isAlive(), false);
+});
+
+test("targets with the same name and source from two modules each run as their own module's function, in reused workers", async () => {
+  const out = new Queue<string>();
+  const seen: string[] = [];
+  for (const target of [reportA, reportB, reportA, reportB]) {
+    const t = new Thread({ target, args: [out] });
+    t.start();
+    assert.equal(await t.joinAsync(20_000), true);
+    seen.push(out.get({ timeout: 20_000 }));
+  }
+  assert.deepStrictEqual(seen, [
+    "a _same_name_a.ts",
+    "b _same_name_b.ts",
+    "a _same_name_a.ts",
+    "b _same_name_b.ts",
   ]);
 });
