@@ -35,6 +35,10 @@
  *
  * @module
  */
+// The module every thread's worker starts from, in main's module graph: a
+// worker then finds it cached (see src/_threads/worker.ts).
+import "./src/_threads/worker.ts";
+
 export {
   activeCount,
   currentThread,

@@ -5,7 +5,7 @@
 //
 // Usage: deno run -A bench/_screenshot.ts in.json out.png [width] [height]
 import { type Browser, chromium } from "playwright-core";
-import { timelineHtml, type TraceEvent } from "../src/_timeline.ts";
+import { timelineHtml, type TraceEvent } from "../src/_observe/timeline.ts";
 
 /** Where Debian's chromium package puts the browser. */
 export const CHROMIUM = "/usr/bin/chromium";

@@ -11,7 +11,7 @@ import {
   describeValue,
   lenientTimeout,
   liveSignal,
-} from "./_validate.ts";
+} from "./_core/validate.ts";
 import {
   BARRIER_ACTION,
   BARRIER_COND,
@@ -23,7 +23,7 @@ import {
   K_BARRIER,
   K_CONDITION,
   K_RAW,
-} from "./_layout.ts";
+} from "./_core/layout.ts";
 import {
   adopt,
   adoption,
@@ -33,16 +33,16 @@ import {
   retain,
   shareOf,
   track,
-} from "./_handles.ts";
-import { alloc, bytesAt, free, heap, wordsAt } from "./_heap.ts";
-import { decode, encode } from "./_codec.ts";
+} from "./_core/handles.ts";
+import { alloc, bytesAt, free, heap, wordsAt } from "./_core/heap.ts";
+import { decode, encode } from "./_codec/codec.ts";
 import {
-  callerModules,
   type CodeRef,
   describe,
   resolve,
   resolveSync,
-} from "./_locate.ts";
+} from "./_locate/locate.ts";
+import { callerModules } from "./_core/call_sites.ts";
 import { _lockOf, _waitSteps, Condition } from "./condition.ts";
 import { _lockWordOf, Lock } from "./lock.ts";
 import {
@@ -54,7 +54,7 @@ import {
   type Step,
   syncStep,
   unlockWord,
-} from "./_wait.ts";
+} from "./_core/wait.ts";
 
 /** Options of {@linkcode Barrier}. */
 export interface BarrierOptions {

@@ -12,7 +12,7 @@ import {
   describeValue,
   lenientTimeout,
   liveSignal,
-} from "./_validate.ts";
+} from "./_core/validate.ts";
 import {
   lockStep,
   newStep,
@@ -24,9 +24,13 @@ import {
   syncStep,
   tryLockWord,
   waitStep,
-} from "./_wait.ts";
-import { blocking, instant, observing, unblocked } from "./_observe.ts";
-import { AT_NOTIFY, WAIT_ACQUIRE, WAIT_CONDITION } from "./_trace_buffer.ts";
+} from "./_core/wait.ts";
+import { blocking, instant, observing, unblocked } from "./_observe/observe.ts";
+import {
+  AT_NOTIFY,
+  WAIT_ACQUIRE,
+  WAIT_CONDITION,
+} from "./_observe/trace_buffer.ts";
 import {
   COND_COUNT,
   COND_HEAD,
@@ -45,7 +49,7 @@ import {
   N_PREV,
   N_STATE,
   NODE_WORDS,
-} from "./_layout.ts";
+} from "./_core/layout.ts";
 import {
   adopt,
   adoption,
@@ -55,8 +59,8 @@ import {
   retain,
   shareOf,
   track,
-} from "./_handles.ts";
-import { alloc, free, heap, wordsAt } from "./_heap.ts";
+} from "./_core/handles.ts";
+import { alloc, free, heap, wordsAt } from "./_core/heap.ts";
 import {
   _isOwned,
   _lockWordOf,

@@ -7,17 +7,21 @@
  *
  * @module
  */
-import { OBSERVE_DETECT, OBSERVE_REPORT, OBSERVE_THROW } from "./_layout.ts";
+import {
+  OBSERVE_DETECT,
+  OBSERVE_REPORT,
+  OBSERVE_THROW,
+} from "./_core/layout.ts";
 import {
   type Deadlock,
   deadlockThrough,
   nameOf,
   setObserveFlags,
   waitingOf,
-} from "./_observe.ts";
-import { runtime } from "./_runtime.ts";
+} from "./_observe/observe.ts";
+import { runtime } from "./_threads/runtime.ts";
 import { _threadIn, type Thread } from "./thread.ts";
-import { describeValue } from "./_validate.ts";
+import { describeValue } from "./_core/validate.ts";
 
 /** What {@linkcode setDeadlockDetection} does. */
 export type DeadlockDetection = "off" | "report" | "throw";

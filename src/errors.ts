@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { markLib } from "./_lib_exports.ts";
+import { markLib } from "./_core/lib_exports.ts";
 
 /**
  * Thrown when a thread or a synchronization primitive is misused: releasing a

@@ -8,7 +8,7 @@ import {
   deadlineOf,
   lenientTimeout,
   liveSignal,
-} from "./_validate.ts";
+} from "./_core/validate.ts";
 import {
   newStep,
   type Protocol,
@@ -18,12 +18,17 @@ import {
   type Step,
   syncStep,
   waitStep,
-} from "./_wait.ts";
-import { EVENT_STATE, EVENT_WAITERS, EVENT_WORDS, K_EVENT } from "./_layout.ts";
-import { adoption, create, defineKind, track } from "./_handles.ts";
-import { wordsAt } from "./_heap.ts";
-import { blocking, instant, observing, unblocked } from "./_observe.ts";
-import { AT_SET, WAIT_EVENT } from "./_trace_buffer.ts";
+} from "./_core/wait.ts";
+import {
+  EVENT_STATE,
+  EVENT_WAITERS,
+  EVENT_WORDS,
+  K_EVENT,
+} from "./_core/layout.ts";
+import { adoption, create, defineKind, track } from "./_core/handles.ts";
+import { wordsAt } from "./_core/heap.ts";
+import { blocking, instant, observing, unblocked } from "./_observe/observe.ts";
+import { AT_SET, WAIT_EVENT } from "./_observe/trace_buffer.ts";
 
 /**
  * A flag in shared memory: `set()` wakes every thread waiting on it,

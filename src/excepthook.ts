@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { runtime } from "./_runtime.ts";
-import { callerModules, describe, resolve } from "./_locate.ts";
+import { runtime } from "./_threads/runtime.ts";
+import { describe, resolve } from "./_locate/locate.ts";
+import { callerModules } from "./_core/call_sites.ts";
 import type { Thread } from "./thread.ts";
 
 /** What an excepthook receives. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { markLib } from "./_lib_exports.ts";
+import { markLib } from "./_core/lib_exports.ts";
 import {
   EC_REGISTERED,
   EC_SEQ,
@@ -35,7 +35,7 @@ import {
   X_WORDS,
   X_WORK,
   X_WORKERS,
-} from "./_layout.ts";
+} from "./_core/layout.ts";
 import {
   adopt,
   adoption,
@@ -44,11 +44,11 @@ import {
   release,
   retain,
   track,
-} from "./_handles.ts";
-import { heap, wordsAt } from "./_heap.ts";
-import { get, release as releaseRefs } from "./_ref_array.ts";
-import { ringPush, ringShift } from "./_ref_ring.ts";
-import { stackPush } from "./_stack.ts";
+} from "./_core/handles.ts";
+import { heap, wordsAt } from "./_core/heap.ts";
+import { get, release as releaseRefs } from "./_structures/ref_array.ts";
+import { ringPush, ringShift } from "./_structures/ref_ring.ts";
+import { stackPush } from "./_structures/stack.ts";
 import {
   checkInteger,
   checkOptions,
@@ -56,7 +56,7 @@ import {
   deadlineOf,
   describeValue,
   lenientTimeout,
-} from "./_validate.ts";
+} from "./_core/validate.ts";
 import {
   eventStep,
   lockStep,
@@ -69,16 +69,17 @@ import {
   unlockWord,
   wakeAll,
   wakeOne,
-} from "./_wait.ts";
+} from "./_core/wait.ts";
 import {
   dropMessage,
   loadMessage,
   loadMessageAsync,
   messageMissing,
   storeMessage,
-} from "./_message.ts";
-import { callerModules, type CodeRef, describe, resolve } from "./_locate.ts";
-import { cancel, markRunning, settle } from "./_future_state.ts";
+} from "./_codec/message.ts";
+import { type CodeRef, describe, resolve } from "./_locate/locate.ts";
+import { callerModules } from "./_core/call_sites.ts";
+import { cancel, markRunning, settle } from "./_futures/future_state.ts";
 import { _futureRef, Future } from "./future.ts";
 import {
   _checkResourceLimits,
@@ -87,9 +88,9 @@ import {
   Thread,
 } from "./thread.ts";
 import { BrokenThreadPool, type MemoryError, ThreadError } from "./errors.ts";
-import { onExecutorDeath } from "./_death.ts";
-import { runtime } from "./_runtime.ts";
-import { unboxed } from "./_async_iter.ts";
+import { onExecutorDeath } from "./_threads/death.ts";
+import { runtime } from "./_threads/runtime.ts";
+import { unboxed } from "./_futures/async_iter.ts";
 import { setImmediate } from "node:timers";
 
 /** Options of {@linkcode ThreadPoolExecutor}: Python's keyword arguments. */

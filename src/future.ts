@@ -11,8 +11,8 @@ import {
   FUTURE_FINISHED,
   FUTURE_RUNNING,
   K_FUTURE,
-} from "./_layout.ts";
-import { adoption, create, defineKind, track } from "./_handles.ts";
+} from "./_core/layout.ts";
+import { adoption, create, defineKind, track } from "./_core/handles.ts";
 import {
   checkOptions,
   checkSignal,
@@ -20,8 +20,14 @@ import {
   describeValue,
   lenientTimeout,
   liveSignal,
-} from "./_validate.ts";
-import { newStep, type Protocol, run, runAsync, type Step } from "./_wait.ts";
+} from "./_core/validate.ts";
+import {
+  newStep,
+  type Protocol,
+  run,
+  runAsync,
+  type Step,
+} from "./_core/wait.ts";
 import {
   cancel,
   destroyFuture,
@@ -36,15 +42,15 @@ import {
   stateOf,
   unwatch,
   watch,
-} from "./_future_state.ts";
+} from "./_futures/future_state.ts";
 import {
   dropMessage,
   loadMessage,
   loadMessageAsync,
   storeMessage,
-} from "./_message.ts";
-import { callerModules } from "./_locate.ts";
-import { unboxed } from "./_async_iter.ts";
+} from "./_codec/message.ts";
+import { callerModules } from "./_core/call_sites.ts";
+import { unboxed } from "./_futures/async_iter.ts";
 import {
   CancelledError,
   InvalidStateError,

@@ -15,6 +15,10 @@
  *
  * @module
  */
+// The module every thread's worker starts from, in main's module graph (see
+// _threads/worker.ts): an executor starts threads.
+import "./_threads/worker.ts";
+
 export {
   ALL_COMPLETED,
   asCompleted,

@@ -4,18 +4,18 @@
  *
  * @module
  */
-import { markLib } from "./_lib_exports.ts";
-import { runtime } from "./_runtime.ts";
-import { defineExtension } from "./_codec.ts";
+import { markLib } from "./_core/lib_exports.ts";
+import { runtime } from "./_threads/runtime.ts";
+import { defineExtension } from "./_codec/codec.ts";
 import {
-  callerModules,
   type CodeRef,
   describe,
   resolveClass,
   resolveClassSync,
-} from "./_locate.ts";
-import { threadEpoch } from "./_thread_state.ts";
-import { moduleLevelId } from "./_module_level.ts";
+} from "./_locate/locate.ts";
+import { callerModules } from "./_core/call_sites.ts";
+import { threadEpoch } from "./_threads/thread_state.ts";
+import { moduleLevelId } from "./_sharing/module_level.ts";
 
 type LocalClass = new (...args: unknown[]) => ThreadLocal;
 

@@ -11,8 +11,13 @@ import {
   type AsyncAcquireOptions,
   deadlineOf,
   liveSignal,
-} from "./_validate.ts";
-import { lockWord, lockWordAsync, tryLockWord, unlockWord } from "./_wait.ts";
+} from "./_core/validate.ts";
+import {
+  lockWord,
+  lockWordAsync,
+  tryLockWord,
+  unlockWord,
+} from "./_core/wait.ts";
 import {
   K_LOCK,
   K_RLOCK,
@@ -21,23 +26,26 @@ import {
   RLOCK_OWNER,
   RLOCK_STATE,
   RLOCK_WORDS,
-} from "./_layout.ts";
-import { adoption, create, defineKind, track } from "./_handles.ts";
-import { wordsAt } from "./_heap.ts";
-import { onNewThread } from "./_thread_state.ts";
-import { type HoldAsyncOptions, holdLock, holdLockAsync } from "./_hold.ts";
+} from "./_core/layout.ts";
+import { adoption, create, defineKind, track } from "./_core/handles.ts";
+import { wordsAt } from "./_core/heap.ts";
+import { ownIdent } from "./_threads/thread_state.ts";
+import {
+  type HoldAsyncOptions,
+  holdLock,
+  holdLockAsync,
+} from "./_core/hold.ts";
 import {
   acquired,
   lockObserved,
   lockObservedAsync,
   observing,
   released,
-} from "./_observe.ts";
-import { getIdent } from "./thread.ts";
+} from "./_observe/observe.ts";
 
-export type { AcquireOptions, AsyncAcquireOptions } from "./_validate.ts";
+export type { AcquireOptions, AsyncAcquireOptions } from "./_core/validate.ts";
 
-export type { HoldAsyncOptions } from "./_hold.ts";
+export type { HoldAsyncOptions } from "./_core/hold.ts";
 
 let lockWords!: (lock: Lock) => Int32Array;
 let rlockWords!: (lock: RLock) => Int32Array;
@@ -45,7 +53,7 @@ let rlockWords!: (lock: RLock) => Int32Array;
 /** Internal: whether the calling thread may use a Condition over `lock`. */
 export function _isOwned(lock: Lock | RLock): boolean {
   if (lock instanceof Lock) return lock.locked();
-  return rlockWords(lock)[RLOCK_OWNER] === _ownIdent();
+  return rlockWords(lock)[RLOCK_OWNER] === ownIdent();
 }
 
 /**
@@ -89,19 +97,10 @@ export function _lockWordOf(
 export function _retaken(lock: Lock | RLock, saved: number): void {
   const words = lock instanceof Lock ? lockWords(lock) : rlockWords(lock);
   if (lock instanceof RLock) {
-    words[RLOCK_OWNER] = _ownIdent();
+    words[RLOCK_OWNER] = ownIdent();
     words[RLOCK_COUNT] = saved;
   }
   if (observing()) acquired(words.byteOffset / 4);
-}
-
-// The calling thread's ident, cached until the worker runs another thread.
-let ownIdent = 0;
-onNewThread(() => ownIdent = 0);
-
-/** Internal: the calling thread's ident, cached. */
-export function _ownIdent(): number {
-  return ownIdent || (ownIdent = getIdent());
 }
 
 /**
@@ -342,14 +341,14 @@ export class RLock {
   // ident there after writing it itself.
   #reenter(): boolean {
     const w = this.#w;
-    if (w[RLOCK_OWNER] !== _ownIdent()) return false;
+    if (w[RLOCK_OWNER] !== ownIdent()) return false;
     w[RLOCK_COUNT]++;
     return true;
   }
 
   #own(): true {
     const w = this.#w;
-    w[RLOCK_OWNER] = _ownIdent();
+    w[RLOCK_OWNER] = ownIdent();
     w[RLOCK_COUNT] = 1;
     if (observing()) acquired(this.#ref);
     return true;
@@ -419,7 +418,7 @@ export class RLock {
    */
   release(): void {
     const w = this.#w;
-    if (w[RLOCK_OWNER] !== _ownIdent()) {
+    if (w[RLOCK_OWNER] !== ownIdent()) {
       throw new ThreadError("cannot release un-acquired lock");
     }
     if (--w[RLOCK_COUNT] === 0) {

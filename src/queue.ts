@@ -33,7 +33,7 @@ import {
   deadlineOf,
   describeValue,
   liveSignal,
-} from "./_validate.ts";
+} from "./_core/validate.ts";
 import {
   EC_REGISTERED,
   EC_SEQ,
@@ -57,15 +57,15 @@ import {
   Q_STORE,
   Q_UNFINISHED,
   Q_WORDS,
-} from "./_layout.ts";
+} from "./_core/layout.ts";
 import {
   adoption,
   create,
   defineKind,
   type KindOptions,
   track,
-} from "./_handles.ts";
-import { copyOut, free, heap, wordsAt } from "./_heap.ts";
+} from "./_core/handles.ts";
+import { copyOut, free, heap, wordsAt } from "./_core/heap.ts";
 import {
   decode,
   decodeAsync,
@@ -73,17 +73,22 @@ import {
   discard,
   encodeRaw,
   missingClass,
-} from "./_codec.ts";
+} from "./_codec/codec.ts";
 import {
-  callerModules,
   type CodeRef,
   describe,
   resolve,
   resolveSync,
-} from "./_locate.ts";
-import { drop, fetchRelayed, fetchRelayedAsync, stash } from "./_relay.ts";
-import { blocking, observing, unblocked } from "./_observe.ts";
-import { WAIT_QUEUE } from "./_trace_buffer.ts";
+} from "./_locate/locate.ts";
+import { callerModules } from "./_core/call_sites.ts";
+import {
+  drop,
+  fetchRelayed,
+  fetchRelayedAsync,
+  stash,
+} from "./_threads/relay.ts";
+import { blocking, observing, unblocked } from "./_observe/observe.ts";
+import { WAIT_QUEUE } from "./_observe/trace_buffer.ts";
 import {
   itemAt,
   recordLength,
@@ -92,7 +97,7 @@ import {
   storeClear,
   storeDrop,
   storeNext,
-} from "./_queue_store.ts";
+} from "./_structures/queue_store.ts";
 import {
   eventStep,
   lockStep,
@@ -107,7 +112,7 @@ import {
   unlockWord,
   wakeAll,
   wakeOne,
-} from "./_wait.ts";
+} from "./_core/wait.ts";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./queue_errors.ts";
 import {
   checkOrderable,
@@ -115,7 +120,7 @@ import {
   naturalCompare,
   type Order,
   storeCompare,
-} from "./_priority_order.ts";
+} from "./_structures/priority_order.ts";
 
 export { QueueEmpty, QueueFull, QueueShutDown };
 export { SimpleQueue } from "./simple_queue.ts";

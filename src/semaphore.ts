@@ -11,7 +11,7 @@ import {
   checkInteger,
   deadlineOf,
   liveSignal,
-} from "./_validate.ts";
+} from "./_core/validate.ts";
 import {
   lockWord,
   newStep,
@@ -23,7 +23,7 @@ import {
   syncStep,
   unlockWord,
   waitStep,
-} from "./_wait.ts";
+} from "./_core/wait.ts";
 import {
   K_BOUNDED_SEMAPHORE,
   K_SEMAPHORE,
@@ -34,12 +34,16 @@ import {
   SEM_VALUE,
   SEM_WAITERS,
   SEM_WORDS,
-} from "./_layout.ts";
-import { adoption, create, defineKind, track } from "./_handles.ts";
-import { wordsAt } from "./_heap.ts";
-import { blocking, instant, observing, unblocked } from "./_observe.ts";
-import { AT_RELEASE, WAIT_ACQUIRE } from "./_trace_buffer.ts";
-import { type HoldAsyncOptions, holdLock, holdLockAsync } from "./_hold.ts";
+} from "./_core/layout.ts";
+import { adoption, create, defineKind, track } from "./_core/handles.ts";
+import { wordsAt } from "./_core/heap.ts";
+import { blocking, instant, observing, unblocked } from "./_observe/observe.ts";
+import { AT_RELEASE, WAIT_ACQUIRE } from "./_observe/trace_buffer.ts";
+import {
+  type HoldAsyncOptions,
+  holdLock,
+  holdLockAsync,
+} from "./_core/hold.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { describeValue } from "./_validate.ts";
-import { encodeKey } from "./_key_codec.ts";
+import { describeValue } from "./_core/validate.ts";
+import { encodeKey } from "./_codec/key_codec.ts";
 import {
   abandon,
   claim,
@@ -16,18 +16,18 @@ import {
   recordWords,
   SET,
   unhold,
-} from "./_shared_registry.ts";
+} from "./_sharing/registry.ts";
 import {
   SR_HOLDERS,
   SR_KIND,
   SR_MESSAGE,
   SR_REF,
   SR_STATE,
-} from "./_layout.ts";
-import { adopt, onReleaseAll, release, shareOf } from "./_handles.ts";
-import { dropMessage, loadMessage, storeMessage } from "./_message.ts";
-import { callerModules } from "./_call_sites.ts";
-import { setSharing, unnamed } from "./_module_level.ts";
+} from "./_core/layout.ts";
+import { adopt, onReleaseAll, release, shareOf } from "./_core/handles.ts";
+import { dropMessage, loadMessage, storeMessage } from "./_codec/message.ts";
+import { callerModules } from "./_core/call_sites.ts";
+import { setSharing, unnamed } from "./_sharing/module_level.ts";
 
 /** What this isolate got for a name: the value, or a weak reference to it. */
 interface Got {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { describeValue } from "./_validate.ts";
+import { describeValue } from "./_core/validate.ts";
 import {
   INDEX_COUNT,
   K_SHARED_LIST,
@@ -13,10 +13,15 @@ import {
   LIST_MAX_BYTES,
   LIST_MUTEX,
   LIST_WORDS,
-} from "./_layout.ts";
-import { adoption, create, defineKind, track } from "./_handles.ts";
-import { wordsAt } from "./_heap.ts";
-import { get, release as releaseRefs, reserve, set } from "./_ref_array.ts";
+} from "./_core/layout.ts";
+import { adoption, create, defineKind, track } from "./_core/handles.ts";
+import { wordsAt } from "./_core/heap.ts";
+import {
+  get,
+  release as releaseRefs,
+  reserve,
+  set,
+} from "./_structures/ref_array.ts";
 import {
   ringInsert,
   ringPop,
@@ -24,8 +29,8 @@ import {
   ringRemove,
   ringShift,
   ringUnshift,
-} from "./_ref_ring.ts";
-import { withMutex } from "./_mutex.ts";
+} from "./_structures/ref_ring.ts";
+import { withMutex } from "./_core/mutex.ts";
 import {
   dropValue,
   maxBytesOf,
@@ -33,7 +38,7 @@ import {
   storedSize,
   storeValue,
   takeValue,
-} from "./_stored_value.ts";
+} from "./_codec/stored_value.ts";
 
 /** Options of {@linkcode SharedList}. */
 export interface SharedListOptions {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { describeValue } from "./_validate.ts";
+import { describeValue } from "./_core/validate.ts";
 import {
   K_SHARED_MAP,
   MAP_BYTES,
@@ -12,15 +12,15 @@ import {
   MAP_MUTEX,
   MAP_TABLE,
   MAP_WORDS,
-} from "./_layout.ts";
-import { adoption, create, defineKind, track } from "./_handles.ts";
-import { free, heap, wordsAt } from "./_heap.ts";
+} from "./_core/layout.ts";
+import { adoption, create, defineKind, track } from "./_core/handles.ts";
+import { free, heap, wordsAt } from "./_core/heap.ts";
 import {
   decodeKey,
   encodeKey,
   hashBytes,
   type SharedKey,
-} from "./_key_codec.ts";
+} from "./_codec/key_codec.ts";
 import {
   entryAfter,
   entryKeyStart,
@@ -32,15 +32,15 @@ import {
   tableFirst,
   tableRemove,
   tableSize,
-} from "./_hash_table.ts";
-import { withMutex } from "./_mutex.ts";
+} from "./_structures/hash_table.ts";
+import { withMutex } from "./_core/mutex.ts";
 import {
   dropValue,
   maxBytesOf,
   readValue,
   storedSize,
   storeValue,
-} from "./_stored_value.ts";
+} from "./_codec/stored_value.ts";
 
 export type { SharedKey };
 

@@ -4,24 +4,24 @@
  *
  * @module
  */
-import { describeValue } from "./_validate.ts";
+import { describeValue } from "./_core/validate.ts";
 import {
   K_SHARED_VALUE,
   VALUE_MAX_BYTES,
   VALUE_MUTEX,
   VALUE_RECORD,
   VALUE_WORDS,
-} from "./_layout.ts";
-import { adoption, create, defineKind, track } from "./_handles.ts";
-import { heap, wordsAt } from "./_heap.ts";
-import { withMutex } from "./_mutex.ts";
+} from "./_core/layout.ts";
+import { adoption, create, defineKind, track } from "./_core/handles.ts";
+import { heap, wordsAt } from "./_core/heap.ts";
+import { withMutex } from "./_core/mutex.ts";
 import {
   dropValue,
   maxBytesOf,
   readValue,
   storedSize,
   storeValue,
-} from "./_stored_value.ts";
+} from "./_codec/stored_value.ts";
 
 /** Options of {@linkcode SharedValue}. */
 export interface SharedValueOptions {

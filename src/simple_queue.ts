@@ -4,25 +4,28 @@
  *
  * @module
  */
-import type { AcquireOptions, AsyncAcquireOptions } from "./_validate.ts";
+import type { AcquireOptions, AsyncAcquireOptions } from "./_core/validate.ts";
 import {
   K_QUEUE,
   K_SIMPLE_QUEUE,
   SIMPLE_QUEUE,
   SIMPLE_WORDS,
-} from "./_layout.ts";
+} from "./_core/layout.ts";
 import {
   adopt,
   adoption,
   create,
   defineKind,
+  kindClass,
   release,
   retain,
   shareOf,
   track,
-} from "./_handles.ts";
-import { heap } from "./_heap.ts";
-import { Queue, type QueueOptions } from "./queue.ts";
+} from "./_core/handles.ts";
+import { heap } from "./_core/heap.ts";
+// Only types from queue.ts, which re-exports this module: the class comes
+// from the kinds (declared by queue.ts, loaded whenever this is).
+import type { Queue, QueueOptions } from "./queue.ts";
 
 /**
  * An unbounded FIFO queue without task tracking: Python's `queue.SimpleQueue`.
@@ -58,7 +61,8 @@ export class SimpleQueue<T = unknown> {
     if (ref !== 0) {
       this.#queue = adopt(K_QUEUE, heap().i32[ref + SIMPLE_QUEUE]) as Queue<T>;
     } else {
-      this.#queue = new Queue<T>(0, options);
+      const QueueClass = kindClass(K_QUEUE) as typeof Queue;
+      this.#queue = new QueueClass<T>(0, options);
       ref = create(K_SIMPLE_QUEUE, SIMPLE_WORDS * 4);
       const inner = shareOf(this.#queue)!.ref;
       retain(inner);

@@ -16,7 +16,7 @@ import {
   lenientTimeout,
   liveSignal,
   TIMEOUT_MAX,
-} from "./_validate.ts";
+} from "./_core/validate.ts";
 import {
   newStep,
   type Protocol,
@@ -26,7 +26,7 @@ import {
   type Step,
   waitStep,
   waitWord,
-} from "./_wait.ts";
+} from "./_core/wait.ts";
 import {
   ALIVE,
   NAME_BYTES,
@@ -43,11 +43,12 @@ import {
   S_TASK,
   slotState,
   slotWord,
-} from "./_layout.ts";
-import { runtime } from "./_runtime.ts";
-import { callerModules, type CodeRef, describe } from "./_locate.ts";
-import { decode, defineExtension, discard, encode } from "./_codec.ts";
-import { bytesAt, free, heap } from "./_heap.ts";
+} from "./_core/layout.ts";
+import { runtime } from "./_threads/runtime.ts";
+import { type CodeRef, describe } from "./_locate/locate.ts";
+import { callerModules } from "./_core/call_sites.ts";
+import { decode, defineExtension, discard, encode } from "./_codec/codec.ts";
+import { bytesAt, free, heap } from "./_core/heap.ts";
 import {
   defaultHeapMb,
   freeJob,
@@ -55,14 +56,12 @@ import {
   setDefaultHeapMb,
   setPoolLimit,
   writeJob,
-} from "./_workers.ts";
-import { handleDeathOf } from "./_death.ts";
-import { POOL_MAX } from "./_layout.ts";
-import { startMainServices } from "./_main.ts";
-import { clock, observing, traceWait } from "./_observe.ts";
-import { WAIT_JOIN } from "./_trace_buffer.ts";
-// Loaded with main's module graph, for workers to find it cached (_worker.ts).
-import "./_worker.ts";
+} from "./_threads/workers.ts";
+import { handleDeathOf } from "./_threads/death.ts";
+import { POOL_MAX } from "./_core/layout.ts";
+import { startMainServices } from "./_threads/main.ts";
+import { clock, observing, traceWait } from "./_observe/observe.ts";
+import { WAIT_JOIN } from "./_observe/trace_buffer.ts";
 
 /**
  * Limits on what a thread may use. A thread that reaches one ends with a
@@ -612,6 +611,8 @@ function threadAt(slot: number, gen: number): Thread {
 export function _threadIn(slot: number): Thread {
   return threadAt(slot, runtime().registry.gen(slot));
 }
+
+runtime().threadIn = _threadIn;
 
 /** Internal: builds the Thread object of the thread this worker runs. */
 export function _adoptCurrent(slot: number, gen: number): Thread {

@@ -6,8 +6,8 @@
  */
 import { _newName, _threadExtra, Thread } from "./thread.ts";
 import { Event } from "./event.ts";
-import { checkNumber, describeValue, TIMEOUT_MAX } from "./_validate.ts";
-import { markLib } from "./_lib_exports.ts";
+import { checkNumber, describeValue, TIMEOUT_MAX } from "./_core/validate.ts";
+import { markLib } from "./_core/lib_exports.ts";
 
 interface TimerState {
   interval: number;

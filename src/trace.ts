@@ -10,8 +10,8 @@
  * @module
  */
 import { isMainThread } from "node:worker_threads";
-import { OBSERVE_TRACE, S_IDENT, slotWord } from "./_layout.ts";
-import { clock, nameOf, setObserveFlags } from "./_observe.ts";
+import { OBSERVE_TRACE, S_IDENT, slotWord } from "./_core/layout.ts";
+import { clock, nameOf, setObserveFlags } from "./_observe/observe.ts";
 import {
   AT_NOTIFY,
   AT_RELEASE,
@@ -28,10 +28,13 @@ import {
   WAIT_EVENT,
   WAIT_JOIN,
   WAIT_QUEUE,
-} from "./_trace_buffer.ts";
-import { runtime } from "./_runtime.ts";
-import { timelineHtml as drawTimeline, type TraceEvent } from "./_timeline.ts";
-import { checkOptions, describeValue } from "./_validate.ts";
+} from "./_observe/trace_buffer.ts";
+import { runtime } from "./_threads/runtime.ts";
+import {
+  timelineHtml as drawTimeline,
+  type TraceEvent,
+} from "./_observe/timeline.ts";
+import { checkOptions, describeValue } from "./_core/validate.ts";
 import { ThreadError } from "./errors.ts";
 
 export type { TraceEvent };

@@ -1,7 +1,7 @@
 // Thread targets and classes for the tests: exported, so threads find them.
 import v8 from "node:v8";
 import { logFormatter } from "../src/log.ts";
-import { decode, decodeAsync } from "../src/_codec.ts";
+import { decode, decodeAsync } from "../src/_codec/codec.ts";
 import {
   activeCount,
   type Barrier,

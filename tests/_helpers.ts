@@ -2,8 +2,8 @@
 // leaked threads, and small tools to read markers set by other threads.
 import assert from "node:assert/strict";
 import { activeCount, type Thread } from "../mod.ts";
-import { shareOf } from "../src/_handles.ts";
-import { heap } from "../src/_heap.ts";
+import { shareOf } from "../src/_core/handles.ts";
+import { heap } from "../src/_core/heap.ts";
 
 /** Word `index` of a primitive's shared memory (see src/_layout.ts). */
 export function sharedWord(primitive: object, index: number): number {

@@ -18,7 +18,7 @@ import {
   ThreadPoolExecutor,
 } from "../mod.ts";
 import { LifoQueue, PriorityQueue, Queue, SimpleQueue } from "../src/queue.ts";
-import { shareOf } from "../src/_handles.ts";
+import { shareOf } from "../src/_core/handles.ts";
 
 export const lock = new Lock();
 export const rlock = new RLock();

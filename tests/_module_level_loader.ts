@@ -2,7 +2,7 @@
 // never loads, at its top level.
 import { isMainThread } from "node:worker_threads";
 import type { Barrier } from "../mod.ts";
-import { shareOf } from "../src/_handles.ts";
+import { shareOf } from "../src/_core/handles.ts";
 
 const late = isMainThread ? undefined : await import("./_module_level_late.ts");
 

@@ -4,7 +4,7 @@
 // are not registered), `main` (a primitive made in the import.meta.main
 // block, passed to a thread that loads this module).
 import { Event, Lock, SharedValue, Thread } from "../mod.ts";
-import { namesHeld as registeredSites } from "../src/_shared_registry.ts";
+import { namesHeld as registeredSites } from "../src/_sharing/registry.ts";
 
 export const loads = new SharedValue(0);
 loads.update((n) => n + 1);

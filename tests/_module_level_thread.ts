@@ -1,6 +1,6 @@
 // A Thread subclass whose run() uses its module's module-level primitives.
 import { Lock, SharedList, Thread } from "../mod.ts";
-import { shareOf } from "../src/_handles.ts";
+import { shareOf } from "../src/_core/handles.ts";
 
 export const guard = new Lock();
 export const seen = new SharedList<number>();

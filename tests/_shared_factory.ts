@@ -1,7 +1,7 @@
 // A module whose top level makes a Lock directly and a SharedValue through a
 // function (one per thread: worth a warning).
 import { Lock, SharedValue } from "../mod.ts";
-import { shareOf } from "../src/_handles.ts";
+import { shareOf } from "../src/_core/handles.ts";
 
 function make<T>(build: () => T): T {
   return build();

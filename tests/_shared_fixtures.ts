@@ -7,8 +7,8 @@ import {
   type SharedMap,
   Thread,
 } from "../mod.ts";
-import { shareOf } from "../src/_handles.ts";
-import { namesHeld } from "../src/_shared_registry.ts";
+import { shareOf } from "../src/_core/handles.ts";
+import { namesHeld } from "../src/_sharing/registry.ts";
 
 /** A class whose instances travel in shared values. */
 export class Tally {

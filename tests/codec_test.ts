@@ -3,7 +3,7 @@
 // their own, shared memory shared, classes kept), data that is only data, and
 // refusals that name where they were.
 import assert from "node:assert/strict";
-import { decode, decodeAsync, encode } from "../src/_codec.ts";
+import { decode, decodeAsync, encode } from "../src/_codec/codec.ts";
 import { Thread } from "../mod.ts";
 import { test } from "./_helpers.ts";
 import {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Condition, Lock, RLock, Thread, ThreadError } from "../mod.ts";
-import { COND_COUNT } from "../src/_layout.ts";
+import { COND_COUNT } from "../src/_core/layout.ts";
 import { cells, sharedWord, test, until, waitFor } from "./_helpers.ts";
 import {
   condWaiter,

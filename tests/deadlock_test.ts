@@ -19,8 +19,8 @@ import {
   takeBoth,
   tryTake,
 } from "./_deadlock_fixtures.ts";
-import { S_IDENT, S_WAITING, slotWord } from "../src/_layout.ts";
-import { runtime } from "../src/_runtime.ts";
+import { S_IDENT, S_WAITING, slotWord } from "../src/_core/layout.ts";
+import { runtime } from "../src/_threads/runtime.ts";
 
 /** Whether `thread` is blocked on a lock now (what detection records). */
 function blockedOnLock(thread: Thread): boolean {

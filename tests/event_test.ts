@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Event, Thread, TIMEOUT_MAX } from "../mod.ts";
-import { EVENT_WAITERS } from "../src/_layout.ts";
+import { EVENT_WAITERS } from "../src/_core/layout.ts";
 import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
 import { eventPong, waitAndCount } from "./_fixtures.ts";
 

@@ -25,7 +25,7 @@ import {
   until,
   waitFor,
 } from "./_helpers.ts";
-import { X_IDLE } from "../src/_layout.ts";
+import { X_IDLE } from "../src/_core/layout.ts";
 import {
   acquirePermit,
   asyncDouble,

@@ -26,7 +26,7 @@ import {
   sumAsCompleted,
   waitFirstInThread,
 } from "./_future_fixtures.ts";
-import { F_WATCHERS, INDEX_COUNT } from "../src/_layout.ts";
+import { F_WATCHERS, INDEX_COUNT } from "../src/_core/layout.ts";
 
 function started(
   // deno-lint-ignore no-explicit-any

@@ -13,7 +13,7 @@ import {
 } from "./_module_level_fixtures.ts";
 import { reportLate } from "./_module_level_loader.ts";
 import { guard, Recorder, seen } from "./_module_level_thread.ts";
-import { shareOf } from "../src/_handles.ts";
+import { shareOf } from "../src/_core/handles.ts";
 
 function refsIn(out: Int32Array): number[] {
   return [...out.subarray(1, 1 + out[0])];
@@ -64,7 +64,7 @@ Deno.test({
         JSON.stringify(new URL("../mod.ts", import.meta.url).href)
       };
 import { shareOf } from ${
-        JSON.stringify(new URL("../src/_handles.ts", import.meta.url).href)
+        JSON.stringify(new URL("../src/_core/handles.ts", import.meta.url).href)
       };
 import { primitives, reportRefs } from "./fixtures.ts";
 const out = new Int32Array(new SharedArrayBuffer(256));

@@ -24,7 +24,9 @@ Deno.test({
   timeout: 60_000,
 }, async () => {
   const files = await publishedFiles();
-  assert.ok(files.includes("mod.ts") && files.includes("src/_worker.ts"));
+  assert.ok(
+    files.includes("mod.ts") && files.includes("src/_threads/worker.ts"),
+  );
   const served = new Set<string>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -71,8 +73,8 @@ Deno.test({
     assert.ok(result.items[1].saw.includes("parent"));
     assert.equal(result.cell, 1);
     // The workers' own modules came from the server too.
-    assert.ok(served.has("src/_worker.ts"));
-    assert.ok(served.has("src/_relay_worker.ts"));
+    assert.ok(served.has("src/_threads/worker.ts"));
+    assert.ok(served.has("src/_threads/relay_worker.ts"));
   } finally {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });

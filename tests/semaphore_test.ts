@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BoundedSemaphore, Semaphore, Thread } from "../mod.ts";
 import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
 import { acquireOnce, semHolder, semWaiter } from "./_fixtures.ts";
-import { SEM_WAITERS } from "../src/_layout.ts";
+import { SEM_WAITERS } from "../src/_core/layout.ts";
 
 function sleepers(sem: Semaphore): number {
   return sharedWord(sem, SEM_WAITERS);

@@ -8,9 +8,9 @@ import {
   Thread,
   ThreadError,
 } from "../mod.ts";
-import { shareOf } from "../src/_handles.ts";
-import { heap } from "../src/_heap.ts";
-import { H_PARKED } from "../src/_layout.ts";
+import { shareOf } from "../src/_core/handles.ts";
+import { heap } from "../src/_core/heap.ts";
+import { H_PARKED } from "../src/_core/layout.ts";
 import { cells, runAll, test, until } from "./_helpers.ts";
 import {
   askAfter,

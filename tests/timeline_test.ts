@@ -2,7 +2,7 @@
 // Chromium is installed) the page itself in headless Chromium: its lanes, the
 // tooltip on hover, zooming, panning, and that it loads nothing.
 import assert from "node:assert/strict";
-import { timelineHtml, type TraceEvent } from "../src/_timeline.ts";
+import { timelineHtml, type TraceEvent } from "../src/_observe/timeline.ts";
 import { CHROMIUM, launchChromium, screenshot } from "../bench/_screenshot.ts";
 
 const EVIL = "evil </script><script>window.pwned = 1</script><!-- x";

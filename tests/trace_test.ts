@@ -20,8 +20,8 @@ import {
   TRACE_CHUNK_BITS,
   TRACE_CHUNKS,
   TRACE_DIRECTORY,
-} from "../src/_layout.ts";
-import { heap } from "../src/_heap.ts";
+} from "../src/_core/layout.ts";
+import { heap } from "../src/_core/heap.ts";
 
 function byName(events: TraceEvent[], pattern: RegExp): TraceEvent[] {
   return events.filter((e) => pattern.test(e.name));
