@@ -54,12 +54,12 @@ export function _isOwned(lock: Lock | RLock): boolean {
  */
 export function _releaseSave(lock: Lock | RLock): number {
   if (lock instanceof Lock) {
-    if (observing()) released(lockWords(lock).byteOffset >> 2);
+    if (observing()) released(lockWords(lock).byteOffset / 4);
     unlockWord(lockWords(lock), 0);
     return 1;
   }
   const w = rlockWords(lock);
-  if (observing()) released(w.byteOffset >> 2);
+  if (observing()) released(w.byteOffset / 4);
   const count = w[RLOCK_COUNT];
   w[RLOCK_COUNT] = 0;
   w[RLOCK_OWNER] = 0;
