@@ -1,52 +1,35 @@
-// A message: one value, encoded by the codec into a block of its own, that
-// any thread can decode (an executor task's arguments, a future's outcome,
-// the description of a submitted function). The block holds the bytes; its
-// SharedArrayBuffers, which bytes cannot hold, wait in the relay.
-import { alloc, copyIn, free, heap } from "./_heap.ts";
-import { K_RAW, M_HEADER_WORDS, M_LENGTH, M_RELAY } from "./_layout.ts";
+// A message: one value, encoded by the codec into a record of its own (see
+// _record.ts) that any thread can decode: an executor task's arguments, a
+// future's outcome, the description of a submitted function.
+import { encodeRaw, type Modules, notLoaded } from "./_codec.ts";
 import {
-  decode,
-  decodeAsync,
-  discard,
-  encodeRaw,
-  missingClass,
-  type Modules,
-  notLoaded,
-} from "./_codec.ts";
-import { drop, fetchRelayed, fetchRelayedAsync, stash } from "./_relay.ts";
+  copyRecord,
+  dropRecord,
+  type Loose,
+  readLooseAsync,
+  readRecord,
+  recordMissingClass,
+} from "./_record.ts";
+import { freeRecord, recordAt, storeEncoded } from "./_record_store.ts";
 import type { CodeRef } from "./_locate.ts";
-
-const NO_SABS: SharedArrayBuffer[] = [];
 
 /**
  * Encodes `value` into a new block; returns its ref.
  *
  * @throws {TypeError} When the value holds something that cannot cross.
- * @throws {RangeError} When the heap cannot grow.
+ * @throws {RangeError} When it is too large, or the heap cannot grow.
  */
 export function storeMessage(
   value: unknown,
   path: string,
   modules: Modules,
 ): number {
-  const { buffer, length, sabs } = encodeRaw(value, path, modules);
-  let ref: number;
-  try {
-    ref = alloc(M_HEADER_WORDS * 4 + length, K_RAW, false);
-  } catch (error) {
-    discard(buffer.subarray(0, length));
-    throw error;
-  }
-  const i32 = heap().i32;
-  i32[ref + M_LENGTH] = length;
-  i32[ref + M_RELAY] = sabs.length > 0 ? stash(sabs) : 0;
-  copyIn(buffer, length, (ref + M_HEADER_WORDS) * 4);
-  return ref;
+  return storeEncoded(encodeRaw(value, path, modules));
 }
 
 /** The first class the message holds that this thread has not loaded. */
 export function messageMissing(ref: number): CodeRef | undefined {
-  return missingClass((ref + M_HEADER_WORDS) * 4);
+  return recordMissingClass(recordAt(ref));
 }
 
 /**
@@ -56,35 +39,27 @@ export function messageMissing(ref: number): CodeRef | undefined {
  * @throws {TypeError} When a class it holds is not loaded in this thread.
  */
 export function loadMessage(ref: number, once: boolean): unknown {
-  // Before the relay is asked: an item that stays must keep its buffers.
+  // Before anything is taken: a message that stays must stay whole.
   const missing = messageMissing(ref);
   if (missing !== undefined) throw new TypeError(notLoaded(missing));
-  const relay = heap().i32[ref + M_RELAY];
-  const sabs = relay === 0 ? NO_SABS : fetchRelayed(relay, !once);
-  const value = decode((ref + M_HEADER_WORDS) * 4, sabs, once);
-  if (once) free(ref);
+  const value = readRecord(recordAt(ref), once);
+  if (once) freeRecord(ref);
   return value;
 }
 
 /** As {@linkcode loadMessage}, importing the modules of missing classes. */
-export async function loadMessageAsync(
+export function loadMessageAsync(
   ref: number,
   once: boolean,
 ): Promise<unknown> {
-  const i32 = heap().i32;
-  const relay = i32[ref + M_RELAY];
-  const sabs = relay === 0 ? NO_SABS : await fetchRelayedAsync(relay, !once);
-  const start = (ref + M_HEADER_WORDS) * 4;
-  const bytes = heap().u8.slice(start, start + heap().i32[ref + M_LENGTH]);
-  if (!once) return decodeAsync(bytes, sabs, false);
-  free(ref);
-  return decodeAsync(bytes, sabs);
+  const copy: Loose = { bytes: new Uint8Array(0), size: 0, relay: 0 };
+  copyRecord(recordAt(ref), copy, true);
+  if (once) freeRecord(ref);
+  return readLooseAsync(copy, once);
 }
 
 /** Frees a message that will not be decoded (again). */
 export function dropMessage(ref: number): void {
-  const relay = heap().i32[ref + M_RELAY];
-  discard((ref + M_HEADER_WORDS) * 4);
-  if (relay !== 0) drop(relay);
-  free(ref);
+  dropRecord(recordAt(ref));
+  freeRecord(ref);
 }

@@ -1,47 +1,46 @@
 // Where a queue keeps its items, in its order: a ring of bytes for FIFO (the
 // records inline, see _byte_ring.ts), a stack or a binary heap of record
-// blocks for LIFO and priority (see _record_store.ts). Every record is a
-// header (byte length, relay id) and the encoded item. Callers hold the
-// queue's lock; STORE_WORDS words of the queue's block describe the store.
-import { heap } from "./_heap.ts";
+// blocks for LIFO and priority (see _record_store.ts). Every item is a
+// record (see _record.ts), found by the heap byte offset of its header.
+// Callers hold the queue's lock; STORE_WORDS words of the queue's block
+// describe the store.
 import { FIFO, LIFO } from "./_layout.ts";
 import {
   forEach as ringEach,
-  RING_RECORD_HEADER,
   RING_WORDS,
   ringDrop,
   ringFront,
   ringRelease,
   ringWrite,
 } from "./_byte_ring.ts";
-import { freeRecord, recordStart, writeRecord } from "./_record_store.ts";
+import type { Prepared } from "./_record.ts";
+import { freeRecord, recordAt, storeRecord } from "./_record_store.ts";
 import { stackPeek, stackPop, stackPush } from "./_stack.ts";
 import { type Compare, heapPeek, heapPop, heapPush } from "./_binary_heap.ts";
 import { count, get, release as releaseIndex } from "./_ref_array.ts";
 
 export const STORE_WORDS = RING_WORDS;
 
-/** Orders two records (heap byte offsets of their items): priority only. */
+/** Orders two records (the heap byte offsets of their headers): priority only. */
 export type RecordCompare = (a: number, b: number) => number;
 
 /**
- * Adds an encoded item (the first `length` bytes of `bytes`), and the relay
- * id of the buffers it carries.
+ * Adds a prepared record.
+ *
+ * @throws {RangeError} When the heap cannot grow (the store is unchanged).
  */
 export function storeAdd(
   w: Int32Array,
   at: number,
   order: number,
-  bytes: Uint8Array,
-  length: number,
-  relay: number,
+  p: Prepared,
   compare: RecordCompare,
 ): void {
   if (order === FIFO) {
-    ringWrite(w, at, bytes, length, relay);
+    ringWrite(w, at, p);
     return;
   }
-  const rec = writeRecord(bytes, length, relay);
+  const rec = storeRecord(p);
   try {
     if (order === LIFO) stackPush(w, at, rec);
     else heapPush(w, at, rec, byRef(compare));
@@ -52,33 +51,18 @@ export function storeAdd(
 }
 
 function byRef(compare: RecordCompare): Compare {
-  return (a, b) => compare(recordStart(a), recordStart(b));
+  return (a, b) => compare(recordAt(a), recordAt(b));
 }
 
-/** The heap byte offset of the next record's header (the store is not empty). */
+/** The heap byte offset of the next record (the store is not empty). */
 export function storeNext(w: Int32Array, at: number, order: number): number {
   if (order === FIFO) return ringFront(w, at);
-  return (order === LIFO ? stackPeek(w, at) : heapPeek(w, at)) << 2;
-}
-
-/** The byte length of the item of the record at `header`. */
-export function recordLength(header: number): number {
-  return heap().i32[header >> 2];
-}
-
-/** The relay id of the record at `header`. */
-export function recordRelayAt(header: number): number {
-  return heap().i32[(header >> 2) + 1];
-}
-
-/** Where the item of the record at `header` starts. */
-export function itemAt(header: number): number {
-  return header + RING_RECORD_HEADER;
+  return recordAt(order === LIFO ? stackPeek(w, at) : heapPeek(w, at));
 }
 
 /**
  * Removes the next record, once its item has been copied out (storeNext
- * gave its header).
+ * gave where it is).
  */
 export function storeDrop(
   w: Int32Array,
@@ -91,12 +75,12 @@ export function storeDrop(
   else freeRecord(heapPop(w, at, byRef(compare)));
 }
 
-/** Calls `fn` with the header of every record, and empties the store. */
+/** Calls `fn` with where every record is, and empties the store. */
 export function storeClear(
   w: Int32Array,
   at: number,
   order: number,
-  fn: (header: number) => void,
+  fn: (record: number) => void,
 ): void {
   if (order === FIFO) {
     ringEach(w, at, fn);
@@ -105,7 +89,7 @@ export function storeClear(
   }
   for (let i = count(w, at) - 1; i >= 0; i--) {
     const rec = get(w, at, i);
-    fn(rec << 2);
+    fn(recordAt(rec));
     freeRecord(rec);
   }
   releaseIndex(w, at);

@@ -1,21 +1,16 @@
 // A value stored in a shared container (a SharedList item, a SharedMap
 // value): a record (see _record_store.ts) holding its encoded copy, whose
 // references keep the primitives in it alive while it is stored.
-import {
-  decode,
-  discard,
-  encodeRaw,
-  missingClass,
-  notLoaded,
-} from "./_codec.ts";
+import { discard, encodeRaw, notLoaded } from "./_codec.ts";
 import { callerModules } from "./_locate.ts";
 import { checkInteger, checkOptions } from "./_validate.ts";
 import {
-  freeRecord,
-  recordSize,
-  recordStart,
-  writeRecord,
-} from "./_record_store.ts";
+  dropRecord,
+  readRecord,
+  recordLength,
+  recordMissingClass,
+} from "./_record.ts";
+import { freeRecord, recordAt, storeEncoded } from "./_record_store.ts";
 
 /** The most bytes a container's `maxBytes` may allow. */
 const MAX_BYTES = 2 ** 30;
@@ -42,27 +37,28 @@ export function maxBytesOf(
  * Encodes a copy of `value` into a record of its own; returns its ref.
  *
  * @throws {TypeError} When it cannot cross threads, or holds shared memory.
+ * @throws {RangeError} When it is too large, or the heap cannot grow.
  */
 export function storeValue(value: unknown, what: string): number {
-  const { buffer, length, sabs } = encodeRaw(value, "value", callerModules);
-  if (sabs.length > 0) {
-    discard(buffer.subarray(0, length));
+  const encoded = encodeRaw(value, "value", callerModules);
+  if (encoded.sabs.length > 0) {
+    discard(encoded.buffer);
     throw new TypeError(
       `Cannot store a SharedArrayBuffer or a view over one in a ${what}: ` +
         "pass shared memory to threads directly",
     );
   }
-  return writeRecord(buffer, length, 0);
+  return storeEncoded(encoded);
 }
 
 /** The bytes a stored value takes, encoded (what `maxBytes` bounds). */
 export function storedSize(ref: number): number {
-  return recordSize(ref);
+  return recordLength(recordAt(ref));
 }
 
 /** A copy of a stored value; it stays stored. */
 export function readValue(ref: number): unknown {
-  return decode(recordStart(ref), undefined, false);
+  return readRecord(recordAt(ref), false);
 }
 
 /**
@@ -72,14 +68,14 @@ export function readValue(ref: number): unknown {
  * @throws {TypeError} When it holds an instance of a class not loaded here.
  */
 export function checkReadable(ref: number): void {
-  const missing = missingClass(recordStart(ref));
+  const missing = recordMissingClass(recordAt(ref));
   if (missing !== undefined) throw new TypeError(notLoaded(missing));
 }
 
 /** Takes a stored value out: returns it and frees its record. */
 export function takeValue(ref: number): unknown {
   try {
-    return decode(recordStart(ref));
+    return readRecord(recordAt(ref), true);
   } finally {
     freeRecord(ref);
   }
@@ -87,6 +83,6 @@ export function takeValue(ref: number): unknown {
 
 /** Drops a stored value that will not be read. */
 export function dropValue(ref: number): void {
-  discard(recordStart(ref));
+  dropRecord(recordAt(ref));
   freeRecord(ref);
 }
