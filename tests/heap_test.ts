@@ -1,0 +1,39 @@
+// The shared heap up to its maximum (8 GiB; refs are Int32 word indices):
+// run in processes of their own (tests/_memory_program.ts), which give the
+// gigabytes back when they exit.
+import assert from "node:assert/strict";
+import { runMemoryProgram } from "./_memory_program.ts";
+
+const GiB = 2 ** 30;
+
+Deno.test({
+  name:
+    "an allocation the heap cannot grow for is a RangeError that leaves the bump pointer and the heap as they were",
+  timeout: 180_000,
+}, async () => {
+  const r = await runMemoryProgram("rollback");
+  // Blocks of 1 GiB until none fits: the heap reaches its maximum.
+  assert.equal(r.firstError, "RangeError");
+  assert.ok((r.bumpEnd as number) + GiB > (r.max as number), `${r.bumpEnd}`);
+  if ((r.max as number) >= 8 * GiB - 16) {
+    assert.equal(r.blocks, 7);
+    assert.ok((r.bumpEnd as number) > 7 * GiB, "past 2 and 4 GiB");
+  }
+  assert.equal(r.againError, "RangeError");
+  assert.equal(r.bumpUnchanged, true, "the bump pointer did not move");
+  assert.equal(r.lengthUnchanged, true, "the heap did not grow");
+  assert.equal(r.farEnd, true, "words at the far end of every block");
+  assert.equal(r.reused, true, "a freed 1 GiB block is reused");
+});
+
+Deno.test({
+  name:
+    "the heap holds items stored inline past 2 GiB, put by another thread, and gives every one back intact",
+  timeout: 180_000,
+}, async () => {
+  const r = await runMemoryProgram("inlinePast2GiB");
+  assert.ok((r.bumpEnd as number) > 2 * GiB, `heap used: ${r.bumpEnd}`);
+  assert.ok((r.heapBytes as number) > 2 * GiB);
+  assert.equal(r.intact, r.items);
+  assert.equal(r.empty, true);
+});
