@@ -5,7 +5,8 @@
 // grows, in order, when full; a large ring that empties goes back to the
 // heap. A large value takes a few bytes here: it is stored out of line.
 // Callers hold the owner's lock; RING_WORDS words of the owner's block
-// describe the ring.
+// describe the ring. Offsets in the ring are bytes, under 1 GiB (the largest
+// block): shifting them to words is safe.
 import { alloc, free, heap } from "./_heap.ts";
 import { K_RAW, REC_LENGTH } from "./_layout.ts";
 import {
@@ -57,14 +58,14 @@ export function ringWrite(w: Int32Array, at: number, p: Prepared): void {
     grow(w, at, size);
     tail = placement(w, at, size);
   }
-  const base = w[at + RING_REF] * 4;
+  const base = w[at + RING_REF];
   const capacity = w[at + RING_CAPACITY];
   if (capacity - tail < size) {
-    heap().i32[(base + tail) / 4 + REC_LENGTH] = WRAP;
+    heap().i32[base + (tail >> 2) + REC_LENGTH] = WRAP;
     w[at + RING_USED] += capacity - tail;
     tail = 0;
   }
-  writeRecord(base + tail, p);
+  writeRecord(base + (tail >> 2), p);
   w[at + RING_USED] += size;
 }
 
@@ -79,9 +80,9 @@ function grow(w: Int32Array, at: number, size: number): void {
   if (old !== 0) {
     const u8 = heap().u8;
     const to = ref * 4;
-    forEach(w, at, (start) => {
-      const n = padded(recordSize(start));
-      u8.copyWithin(to + used, start, start + n);
+    forEach(w, at, (rec) => {
+      const n = padded(recordSize(rec));
+      u8.copyWithin(to + used, rec * 4, rec * 4 + n);
       used += n;
     });
     free(old);
@@ -92,23 +93,20 @@ function grow(w: Int32Array, at: number, size: number): void {
   w[at + RING_USED] = used;
 }
 
-/**
- * The heap byte offset of the oldest record's header (the ring is not
- * empty); passes a wrap mark first.
- */
+/** The oldest record's `rec` (the ring is not empty); passes a wrap mark. */
 export function ringFront(w: Int32Array, at: number): number {
-  const base = w[at + RING_REF] * 4;
   const head = w[at + RING_HEAD];
-  if (heap().i32[(base + head) / 4 + REC_LENGTH] !== WRAP) return base + head;
+  const rec = w[at + RING_REF] + (head >> 2);
+  if (heap().i32[rec + REC_LENGTH] !== WRAP) return rec;
   w[at + RING_USED] -= w[at + RING_CAPACITY] - head;
   w[at + RING_HEAD] = 0;
-  return base;
+  return w[at + RING_REF];
 }
 
 /** Removes the oldest record (after ringFront). */
 export function ringDrop(w: Int32Array, at: number): void {
   const head = w[at + RING_HEAD];
-  const size = padded(recordSize(w[at + RING_REF] * 4 + head));
+  const size = padded(recordSize(w[at + RING_REF] + (head >> 2)));
   const used = w[at + RING_USED] - size;
   w[at + RING_USED] = used;
   if (used !== 0) {
@@ -121,7 +119,7 @@ export function ringDrop(w: Int32Array, at: number): void {
   }
 }
 
-/** Calls `fn` with the header offset of every record, oldest first. */
+/** Calls `fn` with every record's `rec`, oldest first. */
 export function forEach(
   w: Int32Array,
   at: number,
@@ -130,16 +128,17 @@ export function forEach(
   const capacity = w[at + RING_CAPACITY];
   if (capacity === 0) return;
   const h = heap().i32;
-  const base = w[at + RING_REF] * 4;
+  const base = w[at + RING_REF];
   let head = w[at + RING_HEAD];
   for (let left = w[at + RING_USED]; left > 0;) {
-    if (h[(base + head) / 4 + REC_LENGTH] === WRAP) {
+    const rec = base + (head >> 2);
+    if (h[rec + REC_LENGTH] === WRAP) {
       left -= capacity - head;
       head = 0;
       continue;
     }
-    fn(base + head);
-    const size = padded(recordSize(base + head));
+    fn(rec);
+    const size = padded(recordSize(rec));
     left -= size;
     head = (head + size) & (capacity - 1);
   }

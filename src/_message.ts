@@ -10,7 +10,7 @@ import {
   readRecord,
   recordMissingClass,
 } from "./_record.ts";
-import { freeRecord, recordAt, storeEncoded } from "./_record_store.ts";
+import { freeRecord, storeEncoded } from "./_record_store.ts";
 import type { CodeRef } from "./_locate.ts";
 
 /**
@@ -29,7 +29,7 @@ export function storeMessage(
 
 /** The first class the message holds that this thread has not loaded. */
 export function messageMissing(ref: number): CodeRef | undefined {
-  return recordMissingClass(recordAt(ref));
+  return recordMissingClass(ref);
 }
 
 /**
@@ -42,7 +42,7 @@ export function loadMessage(ref: number, once: boolean): unknown {
   // Before anything is taken: a message that stays must stay whole.
   const missing = messageMissing(ref);
   if (missing !== undefined) throw new TypeError(notLoaded(missing));
-  const value = readRecord(recordAt(ref), once);
+  const value = readRecord(ref, once);
   if (once) freeRecord(ref);
   return value;
 }
@@ -53,13 +53,13 @@ export function loadMessageAsync(
   once: boolean,
 ): Promise<unknown> {
   const copy: Loose = { bytes: new Uint8Array(0), size: 0, relay: 0 };
-  copyRecord(recordAt(ref), copy, true);
+  copyRecord(ref, copy, true);
   if (once) freeRecord(ref);
   return readLooseAsync(copy, once);
 }
 
 /** Frees a message that will not be decoded (again). */
 export function dropMessage(ref: number): void {
-  dropRecord(recordAt(ref));
+  dropRecord(ref);
   freeRecord(ref);
 }

@@ -1,7 +1,7 @@
 // Where a queue keeps its items, in its order: a ring of bytes for FIFO (the
 // records inline, see _byte_ring.ts), a stack or a binary heap of record
 // blocks for LIFO and priority (see _record_store.ts). Every item is a
-// record (see _record.ts), found by the heap byte offset of its header.
+// record (see _record.ts), found by the word index of its header.
 // Callers hold the queue's lock; STORE_WORDS words of the queue's block
 // describe the store.
 import { FIFO, LIFO } from "./_layout.ts";
@@ -14,15 +14,15 @@ import {
   ringWrite,
 } from "./_byte_ring.ts";
 import type { Prepared } from "./_record.ts";
-import { freeRecord, recordAt, storeRecord } from "./_record_store.ts";
+import { freeRecord, storeRecord } from "./_record_store.ts";
 import { stackPeek, stackPop, stackPush } from "./_stack.ts";
 import { type Compare, heapPeek, heapPop, heapPush } from "./_binary_heap.ts";
 import { count, get, release as releaseIndex } from "./_ref_array.ts";
 
 export const STORE_WORDS = RING_WORDS;
 
-/** Orders two records (the heap byte offsets of their headers): priority only. */
-export type RecordCompare = (a: number, b: number) => number;
+/** Orders two records (their `rec`s): priority only. */
+export type RecordCompare = Compare;
 
 /**
  * Adds a prepared record.
@@ -43,21 +43,17 @@ export function storeAdd(
   const rec = storeRecord(p);
   try {
     if (order === LIFO) stackPush(w, at, rec);
-    else heapPush(w, at, rec, byRef(compare));
+    else heapPush(w, at, rec, compare);
   } catch (error) {
     freeRecord(rec);
     throw error;
   }
 }
 
-function byRef(compare: RecordCompare): Compare {
-  return (a, b) => compare(recordAt(a), recordAt(b));
-}
-
-/** The heap byte offset of the next record (the store is not empty). */
+/** The next record's `rec` (the store is not empty). */
 export function storeNext(w: Int32Array, at: number, order: number): number {
   if (order === FIFO) return ringFront(w, at);
-  return recordAt(order === LIFO ? stackPeek(w, at) : heapPeek(w, at));
+  return order === LIFO ? stackPeek(w, at) : heapPeek(w, at);
 }
 
 /**
@@ -72,10 +68,10 @@ export function storeDrop(
 ): void {
   if (order === FIFO) ringDrop(w, at);
   else if (order === LIFO) freeRecord(stackPop(w, at));
-  else freeRecord(heapPop(w, at, byRef(compare)));
+  else freeRecord(heapPop(w, at, compare));
 }
 
-/** Calls `fn` with where every record is, and empties the store. */
+/** Calls `fn` with every record's `rec`, and empties the store. */
 export function storeClear(
   w: Int32Array,
   at: number,
@@ -89,7 +85,7 @@ export function storeClear(
   }
   for (let i = count(w, at) - 1; i >= 0; i--) {
     const rec = get(w, at, i);
-    fn(recordAt(rec));
+    fn(rec);
     freeRecord(rec);
   }
   releaseIndex(w, at);

@@ -1,6 +1,8 @@
 // A record: one encoded value (see _codec.ts) as shared memory keeps it,
 // wherever it lies (a block of its own, a queue's ring): a header
 // (REC_HEADER_WORDS: its encoded length and its relay id), then its bytes.
+// A record is found by the word index of its header (`rec`), as a block by
+// its ref.
 // Every queue item, shared container value, future outcome and task's
 // arguments is one.
 //
@@ -79,15 +81,18 @@ const head = new Uint8Array(HEAD_BYTES);
  * write it (or copy it) before the next call.
  */
 export function prepareRecord(encoded: RawEncoded): Prepared {
-  const { buffer, length, sabs } = encoded;
   const p = prepared;
+  const length = encoded.length;
   p.length = length;
-  if (length < OUT_OF_LINE_BYTES) {
-    p.bytes = buffer;
-    p.size = length;
-    p.relay = sabs.length > 0 ? stash(sabs) : 0;
-    return p;
-  }
+  if (length >= OUT_OF_LINE_BYTES) return prepareOutOfLine(encoded, p);
+  p.bytes = encoded.buffer;
+  p.size = length;
+  p.relay = encoded.sabs.length > 0 ? stash(encoded.sabs) : 0;
+  return p;
+}
+
+function prepareOutOfLine(encoded: RawEncoded, p: Prepared): Prepared {
+  const { buffer, length } = encoded;
   head[0] = buffer[0];
   // The writer's buffer when it is ours: moved, not copied.
   const bytes = encoded.owned
@@ -95,27 +100,32 @@ export function prepareRecord(encoded: RawEncoded): Prepared {
     : buffer.slice(0, length).buffer;
   p.bytes = head;
   p.size = HEAD_BYTES;
-  p.relay = -stash(sabs, bytes, length);
+  p.relay = -stash(encoded.sabs, bytes, length);
   return p;
 }
 
-/** Writes a prepared record at heap byte `at` (RECORD_HEADER + p.size bytes). */
-export function writeRecord(at: number, p: Prepared): void {
-  const i32 = heap().i32;
-  i32[at / 4 + REC_LENGTH] = p.length;
-  i32[at / 4 + REC_RELAY] = p.relay;
-  copyIn(p.bytes, p.size, at + RECORD_HEADER);
+/** Where the bytes of record `rec` start in the heap, in bytes. */
+function bytesAt(rec: number): number {
+  return (rec + REC_HEADER_WORDS) * 4;
 }
 
-/** The encoded length of the value of the record at heap byte `at`. */
-export function recordLength(at: number): number {
-  return heap().i32[at / 4 + REC_LENGTH];
+/** Writes a prepared record at word `rec` (RECORD_HEADER + p.size bytes). */
+export function writeRecord(rec: number, p: Prepared): void {
+  const i32 = heap().i32;
+  i32[rec + REC_LENGTH] = p.length;
+  i32[rec + REC_RELAY] = p.relay;
+  copyIn(p.bytes, p.size, bytesAt(rec));
 }
 
-/** The bytes the record at `at` keeps after its header. */
-export function recordSize(at: number): number {
+/** The encoded length of the value of record `rec`. */
+export function recordLength(rec: number): number {
+  return heap().i32[rec + REC_LENGTH];
+}
+
+/** The bytes record `rec` keeps after its header. */
+export function recordSize(rec: number): number {
   const i32 = heap().i32;
-  return i32[at / 4 + REC_RELAY] < 0 ? HEAD_BYTES : i32[at / 4 + REC_LENGTH];
+  return i32[rec + REC_RELAY] < 0 ? HEAD_BYTES : i32[rec + REC_LENGTH];
 }
 
 /** Fetches what `relay` holds: a copy when `keep` (the record stays). */
@@ -138,24 +148,24 @@ function decodeParcel(parcel: Parcel, spend: boolean): unknown {
 }
 
 /**
- * The value of the record at `at`. `spend`: it is used up (the caller frees
- * its storage); otherwise it stays, and can be read again.
+ * The value of record `rec`. `spend`: it is used up (the caller frees its
+ * storage); otherwise it stays, and can be read again.
  *
  * @throws {TypeError} When a class it holds is not loaded in this thread.
  */
-export function readRecord(at: number, spend: boolean): unknown {
-  const relay = heap().i32[at / 4 + REC_RELAY];
-  if (relay === 0) return decode(at + RECORD_HEADER, NO_SABS, spend);
+export function readRecord(rec: number, spend: boolean): unknown {
+  const relay = heap().i32[rec + REC_RELAY];
+  if (relay === 0) return decode(bytesAt(rec), NO_SABS, spend);
   const parcel = fetch(relay, !spend);
-  if (relay > 0) return decode(at + RECORD_HEADER, parcel.sabs, spend);
+  if (relay > 0) return decode(bytesAt(rec), parcel.sabs, spend);
   return decodeParcel(parcel, spend);
 }
 
-/** The first class the record at `at` holds that this thread has not loaded. */
-export function recordMissingClass(at: number): CodeRef | undefined {
-  const relay = heap().i32[at / 4 + REC_RELAY];
-  if (relay >= 0) return missingClass(at + RECORD_HEADER);
-  if (!holdsClasses(heap().u8[at + RECORD_HEADER])) return undefined;
+/** The first class record `rec` holds that this thread has not loaded. */
+export function recordMissingClass(rec: number): CodeRef | undefined {
+  const relay = heap().i32[rec + REC_RELAY];
+  if (relay >= 0) return missingClass(bytesAt(rec));
+  if (!holdsClasses(heap().u8[bytesAt(rec)])) return undefined;
   const parcel = fetch(relay, true);
   try {
     return missingClass(bytesOf(parcel));
@@ -164,14 +174,14 @@ export function recordMissingClass(at: number): CodeRef | undefined {
   }
 }
 
-/** Drops the record at `at`, which will not be read: what it holds goes. */
-export function dropRecord(at: number): void {
-  const relay = heap().i32[at / 4 + REC_RELAY];
+/** Drops record `rec`, which will not be read: what it holds goes. */
+export function dropRecord(rec: number): void {
+  const relay = heap().i32[rec + REC_RELAY];
   if (relay < 0) {
-    dropOutOfLine(heap().u8[at + RECORD_HEADER], relay);
+    dropOutOfLine(heap().u8[bytesAt(rec)], relay);
     return;
   }
-  discard(at + RECORD_HEADER);
+  discard(bytesAt(rec));
   if (relay !== 0) drop(relay);
 }
 
@@ -193,12 +203,12 @@ function dropOutOfLine(first: number, relay: number): void {
 let scratch = new Uint8Array(1024);
 
 /**
- * Copies the record at `at` out of the heap into `into`: into a new array
- * when `fresh`, else into this thread's buffer, valid until the next copy.
+ * Copies record `rec` out of the heap into `into`: into a new array when
+ * `fresh`, else into this thread's buffer, valid until the next copy.
  */
-export function copyRecord(at: number, into: Loose, fresh: boolean): void {
-  const size = recordSize(at);
-  const start = at + RECORD_HEADER;
+export function copyRecord(rec: number, into: Loose, fresh: boolean): void {
+  const size = recordSize(rec);
+  const start = bytesAt(rec);
   if (fresh) {
     into.bytes = heap().u8.slice(start, start + size);
   } else {
@@ -207,7 +217,7 @@ export function copyRecord(at: number, into: Loose, fresh: boolean): void {
     into.bytes = scratch;
   }
   into.size = size;
-  into.relay = heap().i32[at / 4 + REC_RELAY];
+  into.relay = heap().i32[rec + REC_RELAY];
   into.parcel = undefined;
 }
 

@@ -1,6 +1,6 @@
 // The record store: records (see _record.ts) in blocks of their own, each
 // a queued item (LIFO and priority queues), a shared container's value, or a
-// message (_message.ts). Records are written before the lock of their owner
+// message (_message.ts). A block's ref is its record's `rec`. Records are written before the lock of their owner
 // is taken and read after it is released, so the lock is held only to link
 // and unlink refs.
 import type { RawEncoded } from "./_codec.ts";
@@ -21,7 +21,7 @@ import {
  */
 export function storeRecord(p: Prepared): number {
   const ref = alloc(RECORD_HEADER + p.size, K_RAW, false);
-  writeRecord(ref * 4, p);
+  writeRecord(ref, p);
   return ref;
 }
 
@@ -39,11 +39,6 @@ export function storeEncoded(encoded: RawEncoded): number {
     dropLoose(p);
     throw error;
   }
-}
-
-/** Where the record of block `ref` starts in the heap, in bytes. */
-export function recordAt(ref: number): number {
-  return ref * 4;
 }
 
 /** Frees a record's block (what the record holds is the caller's business). */

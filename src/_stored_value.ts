@@ -10,7 +10,7 @@ import {
   recordLength,
   recordMissingClass,
 } from "./_record.ts";
-import { freeRecord, recordAt, storeEncoded } from "./_record_store.ts";
+import { freeRecord, storeEncoded } from "./_record_store.ts";
 
 /** The most bytes a container's `maxBytes` may allow. */
 const MAX_BYTES = 2 ** 30;
@@ -53,12 +53,12 @@ export function storeValue(value: unknown, what: string): number {
 
 /** The bytes a stored value takes, encoded (what `maxBytes` bounds). */
 export function storedSize(ref: number): number {
-  return recordLength(recordAt(ref));
+  return recordLength(ref);
 }
 
 /** A copy of a stored value; it stays stored. */
 export function readValue(ref: number): unknown {
-  return readRecord(recordAt(ref), false);
+  return readRecord(ref, false);
 }
 
 /**
@@ -68,14 +68,14 @@ export function readValue(ref: number): unknown {
  * @throws {TypeError} When it holds an instance of a class not loaded here.
  */
 export function checkReadable(ref: number): void {
-  const missing = recordMissingClass(recordAt(ref));
+  const missing = recordMissingClass(ref);
   if (missing !== undefined) throw new TypeError(notLoaded(missing));
 }
 
 /** Takes a stored value out: returns it and frees its record. */
 export function takeValue(ref: number): unknown {
   try {
-    return readRecord(recordAt(ref), true);
+    return readRecord(ref, true);
   } finally {
     freeRecord(ref);
   }
@@ -83,6 +83,6 @@ export function takeValue(ref: number): unknown {
 
 /** Drops a stored value that will not be read. */
 export function dropValue(ref: number): void {
-  dropRecord(recordAt(ref));
+  dropRecord(ref);
   freeRecord(ref);
 }

@@ -484,14 +484,14 @@ export class Queue<T = unknown> {
    */
   #take(fresh: boolean): Taken {
     const w = this.#w;
-    const at = storeNext(w, Q_STORE, this.#order);
-    const missing = recordMissingClass(at);
+    const rec = storeNext(w, Q_STORE, this.#order);
+    const missing = recordMissingClass(rec);
     if (missing !== undefined) throw new MissingClass(missing);
     const taken = fresh
       ? { bytes: NO_BYTES, size: 0, relay: 0, wake: 0 }
       : takenNow;
-    copyRecord(at, taken, fresh);
-    const length = recordLength(at);
+    copyRecord(rec, taken, fresh);
+    const length = recordLength(rec);
     storeDrop(w, Q_STORE, this.#order, this.#compareItems);
     w[Q_BYTES] -= length;
     Atomics.store(w, Q_COUNT, w[Q_COUNT] - 1);
@@ -681,9 +681,9 @@ export class Queue<T = unknown> {
     try {
       w[Q_SHUTDOWN] = 1;
       if (immediate) {
-        storeClear(w, Q_STORE, this.#order, (at) => {
+        storeClear(w, Q_STORE, this.#order, (rec) => {
           const item = { bytes: NO_BYTES, size: 0, relay: 0 };
-          copyRecord(at, item, true);
+          copyRecord(rec, item, true);
           dropped.push(item);
         });
         w[Q_UNFINISHED] = Math.max(0, w[Q_UNFINISHED] - w[Q_COUNT]);
