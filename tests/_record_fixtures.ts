@@ -183,3 +183,51 @@ export function readFuture(
 ): void {
   out.push(isMarked(future.result(20_000), 2 * MiB, seed));
 }
+
+/** Puts big items `first` to `first + count - 1` (marked by their seed). */
+export function putSeeds(
+  q: Queue<[number, Uint8Array]>,
+  first: number,
+  count: number,
+): void {
+  for (let i = first; i < first + count; i++) {
+    q.put([i, marked(MiB + (i % 7) * 4096, i)]);
+  }
+}
+
+/**
+ * Takes `count` big items; counts in `seen[seed]` each one that arrived
+ * intact.
+ */
+export function takeSeeds(
+  q: Queue<[number, Uint8Array]>,
+  count: number,
+  seen: Int32Array,
+): void {
+  for (let i = 0; i < count; i++) {
+    const [seed, data] = q.get({ timeout: 30_000 });
+    if (isMarked(data, MiB + (seed % 7) * 4096, seed)) {
+      Atomics.add(seen, seed, 1);
+    }
+  }
+}
+
+/**
+ * Sets `value` to big values `rounds` times, or reads it (`write` false);
+ * counts in `out[0]` the reads that were one of the values written, intact.
+ */
+export function churnValue(
+  value: SharedValue<[number, Uint8Array]>,
+  write: boolean,
+  rounds: number,
+  out: Int32Array,
+): void {
+  for (let i = 0; i < rounds; i++) {
+    if (write) {
+      value.set([i, marked(MiB + i * 4096, i)]);
+    } else {
+      const [seed, data] = value.get();
+      if (isMarked(data, MiB + seed * 4096, seed)) Atomics.add(out, 0, 1);
+    }
+  }
+}

@@ -2,7 +2,12 @@
 // run in processes of their own (tests/_memory_program.ts), which give the
 // gigabytes back when they exit.
 import assert from "node:assert/strict";
+import { Thread } from "../mod.ts";
 import { runMemoryProgram } from "./_memory_program.ts";
+import { allocMany } from "./_heap_fixtures.ts";
+import { test } from "./_helpers.ts";
+import { capacity, free, heap, heapBuffer } from "../src/_heap.ts";
+import { BLOCK_HEADER_WORDS } from "../src/_layout.ts";
 
 const GiB = 2 ** 30;
 
@@ -37,3 +42,36 @@ Deno.test({
   assert.equal(r.intact, r.items);
   assert.equal(r.empty, true);
 });
+
+test(
+  "4 threads x 400 allocations while the heap grows get blocks that never overlap",
+  async () => {
+    const threads = 4;
+    const each = 400;
+    const refs = new Int32Array(new SharedArrayBuffer(threads * each * 4));
+    const workers = Array.from(
+      { length: threads },
+      (_, t) =>
+        new Thread({
+          target: allocMany,
+          args: [t + 1, each, refs, t * each],
+        }),
+    );
+    for (const t of workers) t.start();
+    for (const t of workers) assert.equal(await t.joinAsync(60_000), true);
+    const i32 = heap().i32;
+    const sorted = Array.from(refs).sort((a, b) => a - b);
+    assert.equal(new Set(sorted).size, threads * each, "every ref is new");
+    for (let i = 0; i < sorted.length; i++) {
+      const ref = sorted[i];
+      const last = ref + capacity(ref) / 4 - 1;
+      assert.equal(i32[ref], ref, `first word of ${ref}`);
+      assert.equal(i32[last], ref, `last word of ${ref}`);
+      if (i + 1 < sorted.length) {
+        assert.ok(last + BLOCK_HEADER_WORDS < sorted[i + 1], `${ref} overlaps`);
+      }
+    }
+    for (const ref of sorted) free(ref);
+  },
+  90_000,
+);

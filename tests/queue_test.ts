@@ -39,8 +39,10 @@ import {
   marked,
   MiB,
   putBigItems,
+  putSeeds,
   takeBigItems,
   takeLateBigItem,
+  takeSeeds,
 } from "./_record_fixtures.ts";
 import { runMemoryProgram } from "./_memory_program.ts";
 import { shareOf } from "../src/_handles.ts";
@@ -716,6 +718,56 @@ test("large items keep their classes, primitives and shared memory through every
   assert.equal(refs(), before + 3);
   q.shutdown(true);
   assert.equal(refs(), before, "the dropped items' references are released");
+});
+
+test(
+  "large items from 4 producer threads to 4 consumer threads arrive exactly once and intact, through a bounded Queue and PriorityQueue",
+  async () => {
+    for (
+      const q of [
+        new Queue<[number, Uint8Array]>(8),
+        new PriorityQueue<[number, Uint8Array]>(8),
+      ]
+    ) {
+      const seen = new Int32Array(new SharedArrayBuffer(60 * 4));
+      const threads = [
+        ...[0, 1, 2, 3].map((p) =>
+          new Thread({ target: putSeeds, args: [q, p * 15, 15] })
+        ),
+        ...[0, 1, 2, 3].map(() =>
+          new Thread({ target: takeSeeds, args: [q, 15, seen] })
+        ),
+      ];
+      for (const t of threads) t.start();
+      for (const t of threads) assert.equal(await t.joinAsync(60_000), true);
+      assert.deepEqual(Array.from(seen), new Array(60).fill(1));
+      assert.equal(q.empty(), true);
+    }
+  },
+  120_000,
+);
+
+test("a put of a large item that fails lets go of what the item holds", async () => {
+  const lock = new Lock();
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const refs = () => heap().i32[shareOf(lock)!.ref + B_REFS];
+  const q = new Queue<BigItem>(1);
+  q.put(bigItem(1, lock, shared));
+  const before = refs();
+  assert.throws(
+    () => q.put(bigItem(2, lock, shared), { timeout: 0 }),
+    QueueFull,
+  );
+  assert.equal(refs(), before);
+  await assert.rejects(
+    q.putAsync(bigItem(3, lock, shared), { timeout: 10 }),
+    QueueFull,
+  );
+  assert.equal(refs(), before);
+  q.shutdown();
+  assert.throws(() => q.put(bigItem(4, lock, shared)), QueueShutDown);
+  assert.equal(refs(), before);
+  assert.equal(isMarked(q.get().data, 2 * MiB, 1), true);
 });
 
 test("a thread takes a large item holding a class it has not loaded with getAsync(), outside the heap", async () => {

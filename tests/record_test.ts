@@ -13,6 +13,7 @@ import { test } from "./_helpers.ts";
 import {
   bigResult,
   checkBigArgument,
+  churnValue,
   growValue,
   heapUsed,
   isMarked,
@@ -111,3 +112,20 @@ test("a task's large arguments and large result cross threads outside the heap; 
     executor.shutdown();
   }
 });
+
+test(
+  "2 threads replace a large SharedValue while 2 threads read it: every read is one of the values, intact",
+  async () => {
+    const value = new SharedValue<[number, Uint8Array]>([0, marked(MiB, 0)], {
+      maxBytes: 4 * MiB,
+    });
+    const reads = new Int32Array(new SharedArrayBuffer(4));
+    const threads = [true, true, false, false].map((write) =>
+      new Thread({ target: churnValue, args: [value, write, 40, reads] })
+    );
+    for (const t of threads) t.start();
+    for (const t of threads) assert.equal(await t.joinAsync(60_000), true);
+    assert.equal(Atomics.load(reads, 0), 80);
+  },
+  90_000,
+);
