@@ -49,6 +49,7 @@ test(
     const threads = 4;
     const each = 400;
     const refs = new Int32Array(new SharedArrayBuffer(threads * each * 4));
+    const length = heapBuffer().byteLength;
     const workers = Array.from(
       { length: threads },
       (_, t) =>
@@ -59,6 +60,7 @@ test(
     );
     for (const t of workers) t.start();
     for (const t of workers) assert.equal(await t.joinAsync(60_000), true);
+    assert.ok(heapBuffer().byteLength > length, "the heap grew meanwhile");
     const i32 = heap().i32;
     const sorted = Array.from(refs).sort((a, b) => a - b);
     assert.equal(new Set(sorted).size, threads * each, "every ref is new");
