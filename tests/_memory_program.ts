@@ -9,6 +9,7 @@ import {
   Lock,
   PriorityQueue,
   Queue,
+  SharedMap,
   SharedValue,
   Thread,
   ThreadPoolExecutor,
@@ -83,6 +84,21 @@ function rollback(): unknown {
   const small = alloc(MiB, K_RAW);
   new Lock().acquire();
   free(small);
+  // Values stored past 7 GiB, read back: the codec and the stores there.
+  const fifo = new Queue<Uint8Array>();
+  const lifo = new LifoQueue<Uint8Array>();
+  const map = new SharedMap<string, Uint8Array>();
+  for (let i = 0; i < 3; i++) {
+    fifo.put(mark(new Uint8Array(100_000), i));
+    lifo.put(mark(new Uint8Array(100_000), i));
+    map.set(`key ${i}`, mark(new Uint8Array(100_000), i));
+  }
+  const farValues = [0, 1, 2].every((i) =>
+    isMarked(fifo.get(), 100_000, i) &&
+    isMarked(lifo.get(), 100_000, 2 - i) &&
+    isMarked(map.get(`key ${i}`)!, 100_000, i)
+  );
+  const farBump = bump() * 4;
   for (const ref of blocks) free(ref);
   const reused = alloc(GIB_BLOCK, K_RAW, false);
   return {
@@ -94,6 +110,8 @@ function rollback(): unknown {
     lengthUnchanged: heapBuffer().byteLength === length,
     bumpEnd: before * 4,
     farEnd,
+    farValues,
+    farBump,
     reused: blocks.includes(reused),
   };
 }

@@ -13,7 +13,7 @@ const GiB = 2 ** 30;
 
 Deno.test({
   name:
-    "an allocation the heap cannot grow for is a RangeError that leaves the bump pointer and the heap as they were",
+    "an allocation the heap cannot grow for is a RangeError that leaves the bump pointer and the heap as they were; values stored near the top read back",
   timeout: 180_000,
 }, async () => {
   const r = await runMemoryProgram("rollback");
@@ -28,6 +28,8 @@ Deno.test({
   assert.equal(r.bumpUnchanged, true, "the bump pointer did not move");
   assert.equal(r.lengthUnchanged, true, "the heap did not grow");
   assert.equal(r.farEnd, true, "words at the far end of every block");
+  assert.equal(r.farValues, true, "values stored after them read back");
+  assert.ok((r.farBump as number) > (r.bumpEnd as number));
   assert.equal(r.reused, true, "a freed 1 GiB block is reused");
 });
 
