@@ -351,7 +351,7 @@ export class Condition {
 
   /** After a wait, under the lock again: whether it was notified; frees the node. */
   #finish(node: Int32Array): boolean {
-    const ref = node.byteOffset >> 2;
+    const ref = node.byteOffset / 4;
     const notified = Atomics.load(node, N_STATE) === ENTRY_NOTIFIED;
     if (node[N_LINKED] === 1) this.#unlink(ref);
     free(ref);

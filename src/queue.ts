@@ -65,15 +65,8 @@ import {
   type KindOptions,
   track,
 } from "./_core/handles.ts";
-import { copyOut, free, heap, wordsAt } from "./_core/heap.ts";
-import {
-  decode,
-  decodeAsync,
-  decodeData,
-  discard,
-  encodeRaw,
-  missingClass,
-} from "./_codec/codec.ts";
+import { free, heap, wordsAt } from "./_core/heap.ts";
+import { discard, encodeRaw } from "./_codec/codec.ts";
 import {
   type CodeRef,
   describe,
@@ -81,23 +74,28 @@ import {
   resolveSync,
 } from "./_locate/locate.ts";
 import { callerModules } from "./_core/call_sites.ts";
-import {
-  drop,
-  fetchRelayed,
-  fetchRelayedAsync,
-  stash,
-} from "./_threads/relay.ts";
 import { blocking, observing, unblocked } from "./_observe/observe.ts";
 import { WAIT_QUEUE } from "./_observe/trace_buffer.ts";
 import {
-  itemAt,
-  recordLength,
-  recordRelayAt,
   storeAdd,
   storeClear,
   storeDrop,
   storeNext,
 } from "./_structures/queue_store.ts";
+import {
+  copyRecord,
+  dropLoose,
+  dropRecord,
+  fetchLoose,
+  type Loose,
+  looseMissingClass,
+  type Prepared,
+  prepareRecord,
+  readLoose,
+  readLooseAsync,
+  readRecordData,
+  recordLength,
+} from "./_codec/record.ts";
 import {
   eventStep,
   lockStep,
@@ -147,21 +145,10 @@ export interface PriorityQueueOptions<T> extends QueueOptions {
   compare?: (a: T, b: T) => number;
 }
 
-/** Drops an item that will never be taken: its references and buffers. */
-function dropItem(item: number | Uint8Array, relay: number): void {
-  discard(item);
-  if (relay !== 0) drop(relay);
-}
-
 /** Every item still queued in the block `ref` (it is being destroyed). */
 function destroyQueue(ref: number): void {
   const w = wordsAt(ref, Q_WORDS);
-  storeClear(
-    w,
-    Q_STORE,
-    w[Q_ORDER],
-    (header) => dropItem(itemAt(header), recordRelayAt(header)),
-  );
+  storeClear(w, Q_STORE, w[Q_ORDER], dropRecord);
   if (w[Q_COMPARE] !== 0) free(w[Q_COMPARE]);
 }
 
@@ -171,12 +158,8 @@ let queueKind: KindOptions<Queue>;
 // Items are copied out of shared memory under the lock and decoded after it,
 // from this thread's buffer (a synchronous get), so the lock is held for
 // copies only.
-let scratch = new Uint8Array(1024);
-
-/** An item taken out: its bytes, its relay id, whom to wake (WAKE_ bits). */
-interface Taken {
-  bytes: Uint8Array;
-  relay: number;
+/** An item taken out (see copyRecord), and whom to wake (WAKE_ bits). */
+interface Taken extends Loose {
   wake: number;
 }
 
@@ -185,17 +168,9 @@ interface Taken {
 // waiter wakes the next while there is more (see wakeOne).
 const WAKE_GETTER = 1;
 const WAKE_PUTTER = 2;
-/** An item to put: the first `length` bytes of `bytes`, and its relay id. */
-interface Item {
-  bytes: Uint8Array;
-  length: number;
-  relay: number;
-}
-/** The Item of a put, reused. */
-const encoded: Item = { bytes: scratch, length: 0, relay: 0 };
-
+const NO_BYTES = new Uint8Array(0);
 /** A synchronous get's Taken, reused. */
-const takenNow: Taken = { bytes: scratch, relay: 0, wake: 0 };
+const takenNow: Taken = { bytes: NO_BYTES, size: 0, relay: 0, wake: 0 };
 
 /**
  * A FIFO queue shared by threads: Python's `queue.Queue`. `maxsize` bounds
@@ -326,31 +301,25 @@ export class Queue<T = unknown> {
    * queues only.
    */
   #compareItems = (a: number, b: number): number =>
-    this.#ordering()(decodeData(a), decodeData(b));
+    this.#ordering()(readRecordData(a), readRecordData(b));
 
   // Putting. ---------------------------------------------------------------
 
-  /**
-   * An item, encoded: the first `length` bytes of `bytes`, this thread's
-   * buffer until the next encode.
-   */
-  #encode(item: unknown): Item {
+  /** An item, encoded: a record to write, reused until the next encode. */
+  #encode(item: unknown): Prepared {
     if (this.#order === PRIORITY && this.#compareRef === undefined) {
       checkOrderable(item);
     }
-    const { buffer, length, sabs } = encodeRaw(item, "item", callerModules);
+    const encoded = encodeRaw(item, "item", callerModules);
     const max = this.#w[Q_MAX_BYTES];
-    if (max !== 0 && length > max) {
-      discard(buffer.subarray(0, length));
+    if (max !== 0 && encoded.length > max) {
+      discard(encoded.buffer);
       throw new RangeError(
-        `Item too large for this queue: ${length} bytes encoded, ` +
+        `Item too large for this queue: ${encoded.length} bytes encoded, ` +
           `maxBytes is ${max}`,
       );
     }
-    encoded.bytes = buffer;
-    encoded.length = length;
-    encoded.relay = sabs.length > 0 ? stash(sabs) : 0;
-    return encoded;
+    return prepareRecord(encoded);
   }
 
   #fits(size: number): boolean {
@@ -361,17 +330,9 @@ export class Queue<T = unknown> {
   }
 
   /** Under the lock, with room: stores the item; whom to wake. */
-  #add(item: Item): number {
+  #add(item: Prepared): number {
     const w = this.#w;
-    storeAdd(
-      w,
-      Q_STORE,
-      this.#order,
-      item.bytes,
-      item.length,
-      item.relay,
-      this.#compareItems,
-    );
+    storeAdd(w, Q_STORE, this.#order, item, this.#compareItems);
     w[Q_BYTES] += item.length;
     w[Q_UNFINISHED]++;
     Atomics.store(w, Q_COUNT, w[Q_COUNT] + 1);
@@ -435,7 +396,7 @@ export class Queue<T = unknown> {
   }
 
   /** Puts, once the item is encoded; whom to wake. */
-  *#putSteps(item: Item, timeout: number, step: Step): Protocol<number> {
+  *#putSteps(item: Prepared, timeout: number, step: Step): Protocol<number> {
     const w = this.#w;
     const deadline = deadlineOf(timeout);
     yield lockStep(step, w, Q_LOCK, Infinity);
@@ -482,14 +443,14 @@ export class Queue<T = unknown> {
       if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
       wake = this.#putLocked(encoded, timeout);
     } catch (error) {
-      dropItem(encoded.bytes.subarray(0, encoded.length), encoded.relay);
+      dropLoose(encoded);
       throw error;
     }
     if (wake !== 0) this.#wake(wake);
   }
 
   /** With the lock just taken: the put that needs no wait, or the protocol. */
-  #putLocked(item: Item, timeout: number): number {
+  #putLocked(item: Prepared, timeout: number): number {
     const w = this.#w;
     try {
       if (w[Q_SHUTDOWN] === 1) throw new QueueShutDown();
@@ -514,16 +475,17 @@ export class Queue<T = unknown> {
     const signal = liveSignal(options?.signal);
     const encoded = this.#encode(item);
     // Its own copy: other code of this thread may encode while this waits.
-    const own: Item = {
-      bytes: encoded.bytes.slice(0, encoded.length),
-      length: encoded.length,
+    const own: Prepared = {
+      bytes: encoded.bytes.slice(0, encoded.size),
+      size: encoded.size,
       relay: encoded.relay,
+      length: encoded.length,
     };
     let wake: number;
     try {
       wake = await runAsync(this.#putSteps(own, timeout, newStep()), signal);
     } catch (error) {
-      dropItem(own.bytes, own.relay);
+      dropLoose(own);
       throw error;
     }
     if (wake !== 0) this.#wake(wake);
@@ -553,23 +515,12 @@ export class Queue<T = unknown> {
    */
   #take(fresh: boolean): Taken {
     const w = this.#w;
-    const header = storeNext(w, Q_STORE, this.#order);
-    const start = itemAt(header);
-    const length = recordLength(header);
-    let taken: Taken;
-    if (fresh) {
-      taken = {
-        bytes: heap().u8.slice(start, start + length),
-        relay: 0,
-        wake: 0,
-      };
-    } else {
-      if (scratch.length < length) scratch = new Uint8Array(length * 2);
-      copyOut(start, length, scratch);
-      taken = takenNow;
-      taken.bytes = scratch;
-    }
-    taken.relay = recordRelayAt(header);
+    const rec = storeNext(w, Q_STORE, this.#order);
+    const taken = fresh
+      ? { bytes: NO_BYTES, size: 0, relay: 0, wake: 0 }
+      : takenNow;
+    copyRecord(rec, taken, fresh);
+    const length = recordLength(rec);
     storeDrop(w, Q_STORE, this.#order, this.#compareItems);
     w[Q_BYTES] -= length;
     Atomics.store(w, Q_COUNT, w[Q_COUNT] - 1);
@@ -612,9 +563,9 @@ export class Queue<T = unknown> {
   }
 
   /** After the lock: wakes who can go on, then decodes the item. */
-  #taken(taken: Taken, sabs: SharedArrayBuffer[]): T {
+  #taken(taken: Taken): T {
     if (taken.wake !== 0) this.#wake(taken.wake);
-    return decode(taken.bytes, sabs) as T;
+    return readLoose(taken) as T;
   }
 
   /**
@@ -641,11 +592,7 @@ export class Queue<T = unknown> {
     const timeout = acquireTimeout(options);
     const w = this.#w;
     if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
-    const taken = this.#getLocked(timeout);
-    return this.#taken(
-      taken,
-      taken.relay === 0 ? [] : fetchRelayed(taken.relay),
-    );
+    return this.#taken(this.#getLocked(timeout));
   }
 
   /**
@@ -667,12 +614,10 @@ export class Queue<T = unknown> {
       this.#getSteps(deadlineOf(timeout), timeout === 0, true, newStep()),
       signal,
     );
-    const sabs = taken.relay === 0 ? [] : await fetchRelayedAsync(taken.relay);
-    if (missingClass(taken.bytes) === undefined) {
-      return this.#taken(taken, sabs);
-    }
+    await fetchLoose(taken, false);
+    if (looseMissingClass(taken) === undefined) return this.#taken(taken);
     if (taken.wake !== 0) this.#wake(taken.wake);
-    return await decodeAsync(taken.bytes, sabs) as T;
+    return await readLooseAsync(taken, true) as T;
   }
 
   /**
@@ -755,16 +700,14 @@ export class Queue<T = unknown> {
     }
     const w = this.#w;
     if (!tryLockWord(w, Q_LOCK)) lockWord(w, Q_LOCK, Infinity);
-    const dropped: [Uint8Array, number][] = [];
+    const dropped: Loose[] = [];
     try {
       w[Q_SHUTDOWN] = 1;
       if (immediate) {
-        storeClear(w, Q_STORE, this.#order, (header) => {
-          const start = itemAt(header);
-          dropped.push([
-            heap().u8.slice(start, start + recordLength(header)),
-            recordRelayAt(header),
-          ]);
+        storeClear(w, Q_STORE, this.#order, (rec) => {
+          const item = { bytes: NO_BYTES, size: 0, relay: 0 };
+          copyRecord(rec, item, true);
+          dropped.push(item);
         });
         w[Q_UNFINISHED] = Math.max(0, w[Q_UNFINISHED] - w[Q_COUNT]);
         w[Q_BYTES] = 0;
@@ -773,7 +716,7 @@ export class Queue<T = unknown> {
     } finally {
       unlockWord(w, Q_LOCK);
     }
-    for (const [bytes, relay] of dropped) dropItem(bytes, relay);
+    for (const item of dropped) dropLoose(item);
     for (const ec of [Q_GETTERS, Q_PUTTERS, Q_JOINERS]) wakeAll(w, ec);
   }
 

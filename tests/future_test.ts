@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runMemoryProgram } from "./_memory_program.ts";
 import {
   ALL_COMPLETED,
   asCompleted,
@@ -525,4 +526,17 @@ test("a future waited for by a thread keeps working after the thread ends", () =
   t.join();
   waitFor(out, 0, 5);
   assert.equal(f.result(), 5);
+});
+
+Deno.test({
+  name:
+    "a task's 50 MB result, read by main, gives its memory back once the future is let go of",
+  timeout: 180_000,
+}, async () => {
+  // Measured on Deno 2.9.6: 2 MiB over the baseline after each round
+  // (before: 96, 144 and 192 MiB over it: 50 MB more each round).
+  const r = await runMemoryProgram("rssFuture");
+  for (const after of r.after as number[]) {
+    assert.ok(after < (r.baseline as number) + 20, JSON.stringify(r));
+  }
 });

@@ -12,7 +12,7 @@ import {
   Thread,
   TIMEOUT_MAX,
 } from "../mod.ts";
-import { cells, test, waitFor } from "./_helpers.ts";
+import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
 import {
   bySecondDescending,
   consumer,
@@ -39,6 +39,25 @@ import { Parcel } from "./_parcel.ts";
 import { consumeParcels } from "./_parcel_consumer.ts";
 import { Typed } from "./_typed_class.ts";
 import { getTyped } from "./_typed_consumer.ts";
+import {
+  type BigItem,
+  bigItem,
+  bySeed,
+  heapUsed,
+  isMarked,
+  marked,
+  MiB,
+  putBigItems,
+  putSeeds,
+  takeBigItems,
+  takeLateBigItem,
+  takeSeeds,
+} from "./_record_fixtures.ts";
+import { runMemoryProgram } from "./_memory_program.ts";
+import { shareOf } from "../src/_core/handles.ts";
+import { heap } from "../src/_core/heap.ts";
+import { B_REFS, Q_STORE } from "../src/_core/layout.ts";
+import { RING_CAPACITY } from "../src/_structures/byte_ring.ts";
 
 function drain<T>(
   q: { get(o?: { blocking?: boolean }): T; empty(): boolean },
@@ -790,4 +809,183 @@ test("a thread busy after its getAsync() holds up no put() of another thread", (
   getter.join();
   putter.join();
   assert.ok(returned, "put() returned while the getter's thread was busy");
+});
+
+// Items of 1 MiB or more encoded are stored out of line (src/_record.ts).
+
+test("large items keep their classes, primitives and shared memory through every queue kind, across threads, sync and async, outside the heap", async () => {
+  const used = heapUsed();
+  const lock = new Lock();
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const refs = () => heap().i32[shareOf(lock)!.ref + B_REFS];
+  const kinds: [Queue<BigItem>, number[]][] = [
+    [new Queue<BigItem>(), [2, 3, 1]],
+    [new LifoQueue<BigItem>(), [1, 3, 2]],
+    [new PriorityQueue<BigItem>(0, { compare: bySeed }), [1, 2, 3]],
+  ];
+  lock.acquire();
+  for (const async of [false, true]) {
+    for (const [q, order] of kinds) {
+      const producer = new Thread({
+        target: putBigItems,
+        args: [q, [2, 3, 1], lock, shared],
+      });
+      const out = new Queue<unknown>();
+      const consumer = new Thread({
+        target: takeBigItems,
+        args: [q, 3, async, out],
+      });
+      // All queued first, so that the order is the queue's.
+      producer.start();
+      assert.equal(await producer.joinAsync(20_000), true);
+      consumer.start();
+      assert.equal(await consumer.joinAsync(30_000), true);
+      assert.deepEqual(
+        out.get(),
+        order.map((seed) => [seed, true, true, true]),
+        `taken in a thread, async: ${async}`,
+      );
+      putBigItems(q, [2, 3, 1], lock, shared);
+      for (const seed of order) {
+        const item = async ? await q.getAsync() : q.get();
+        assert.equal(item.seed, seed);
+        assert.equal(
+          item.point instanceof Point && item.point.x === seed,
+          true,
+        );
+        assert.equal(isMarked(item.data, 2 * MiB, seed), true);
+        assert.equal(item.lock.locked(), true);
+        Atomics.add(item.shared, 1, 1);
+      }
+    }
+  }
+  lock.release();
+  assert.equal(Atomics.load(shared, 1), 36, "each item's memory is shared");
+  // 72 MiB of items went by: none took a block of the heap.
+  assert.ok(heapUsed() - used < 2 * MiB, `${heapUsed() - used}`);
+  const simple = new SimpleQueue<BigItem>();
+  simple.put(bigItem(5, lock, shared));
+  assert.equal(isMarked(simple.get().data, 2 * MiB, 5), true);
+  // A queue shut down with large items queued lets go of what they hold
+  // (in one synchronous stretch: no finalizer releases a Lock meanwhile).
+  const before = refs();
+  const q = new Queue<BigItem>();
+  for (let i = 0; i < 3; i++) q.put(bigItem(i, lock, shared));
+  assert.equal(refs(), before + 3);
+  q.shutdown(true);
+  assert.equal(refs(), before, "the dropped items' references are released");
+});
+
+test(
+  "large items from 4 producer threads to 4 consumer threads arrive exactly once and intact, through a bounded Queue and PriorityQueue",
+  async () => {
+    for (
+      const q of [
+        new Queue<[number, Uint8Array]>(8),
+        new PriorityQueue<[number, Uint8Array]>(8),
+      ]
+    ) {
+      const seen = new Int32Array(new SharedArrayBuffer(60 * 4));
+      const threads = [
+        ...[0, 1, 2, 3].map((p) =>
+          new Thread({ target: putSeeds, args: [q, p * 15, 15] })
+        ),
+        ...[0, 1, 2, 3].map(() =>
+          new Thread({ target: takeSeeds, args: [q, 15, seen] })
+        ),
+      ];
+      for (const t of threads) t.start();
+      for (const t of threads) assert.equal(await t.joinAsync(60_000), true);
+      assert.deepEqual(Array.from(seen), new Array(60).fill(1));
+      assert.equal(q.empty(), true);
+    }
+  },
+  120_000,
+);
+
+test("a put of a large item that fails lets go of what the item holds", async () => {
+  const lock = new Lock();
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const refs = () => heap().i32[shareOf(lock)!.ref + B_REFS];
+  const q = new Queue<BigItem>(1);
+  q.put(bigItem(1, lock, shared));
+  const before = refs();
+  assert.throws(
+    () => q.put(bigItem(2, lock, shared), { timeout: 0 }),
+    QueueFull,
+  );
+  assert.equal(refs(), before);
+  await assert.rejects(
+    q.putAsync(bigItem(3, lock, shared), { timeout: 10 }),
+    QueueFull,
+  );
+  assert.equal(refs(), before);
+  q.shutdown();
+  assert.throws(() => q.put(bigItem(4, lock, shared)), QueueShutDown);
+  assert.equal(refs(), before);
+  assert.equal(isMarked(q.get().data, 2 * MiB, 1), true);
+});
+
+test("a thread takes a large item holding a class it has not loaded with getAsync(), outside the heap", async () => {
+  const used = heapUsed();
+  const q = new Queue<{ thing: LateQueueThing; data: Uint8Array }>();
+  q.put({
+    thing: new LateQueueThing("late", [1, 2]),
+    data: marked(3 * MiB, 7),
+  });
+  const out = new Queue<unknown>();
+  const taker = new Thread({ target: takeLateBigItem, args: [q, out] });
+  taker.start();
+  assert.equal(await taker.joinAsync(20_000), true);
+  assert.deepEqual(out.get({ blocking: false }), [true, "late:1,2", true]);
+  assert.ok(heapUsed() - used < 2 * MiB, `${heapUsed() - used}`);
+});
+
+test("a FIFO queue's storage does not grow for a large item, and a large ring goes back to the heap when it empties", () => {
+  const q = new Queue<Uint8Array>();
+  const capacity = () => sharedWord(q, Q_STORE + RING_CAPACITY);
+  q.put(new Uint8Array(8));
+  q.get();
+  const small = capacity();
+  for (let i = 0; i < 3; i++) q.put(marked(50 * MiB, i));
+  assert.equal(capacity(), small, "large items take a few bytes of the ring");
+  for (let i = 0; i < 3; i++) {
+    assert.equal(isMarked(q.get(), 50 * MiB, i), true);
+  }
+  for (let i = 0; i < 8; i++) q.put(marked(MiB / 2, i));
+  assert.ok(capacity() >= 4 * MiB);
+  for (let i = 0; i < 8; i++) assert.equal(isMarked(q.get(), MiB / 2, i), true);
+  assert.equal(capacity(), 0, "the emptied ring is freed");
+  q.put(new Uint8Array(8));
+  assert.deepEqual(q.get(), new Uint8Array(8));
+});
+
+Deno.test({
+  name:
+    "3 GiB of items live in a Queue, a LifoQueue and a PriorityQueue; a value too large to copy is a RangeError for that put alone",
+  timeout: 180_000,
+}, async () => {
+  const r = await runMemoryProgram("queues3GiB");
+  assert.equal(r.live, 3 * 2 ** 30);
+  assert.match(
+    r.tooLarge as string,
+    /^RangeError: Cannot copy a value of more than 2147483647 bytes encoded/,
+  );
+  assert.equal(r.lockWorks, true, "the library works after it");
+  assert.deepEqual(r.intact, [0, 1, 2, 3, 4, 5, 10, 9, 8, 7, 6, 11, 12]);
+  assert.deepEqual(r.last, [1, 2, 3], "a put after it works");
+  assert.equal(r.empty, true);
+});
+
+Deno.test({
+  name:
+    "a 50 MB item put and taken by two threads gives its memory back (resident memory returns to its baseline)",
+  timeout: 180_000,
+}, async () => {
+  // Measured on Deno 2.9.6: 1-2 MiB over the baseline after each round
+  // (before: 145 MiB over it, the heap's blocks that held the item).
+  const r = await runMemoryProgram("rssQueue");
+  for (const after of r.after as number[]) {
+    assert.ok(after < (r.baseline as number) + 20, JSON.stringify(r));
+  }
 });

@@ -95,6 +95,8 @@ const F_SABS = 4;
 const F_CLASSES = 8;
 /** Flags and side offset. */
 const HEAD = 5;
+/** The most bytes a value takes encoded: its length fits an Int32 word. */
+export const MAX_ENCODED_BYTES = 2 ** 31 - 1;
 
 // Errors arrive as these types (the nearest of them up their prototype
 // chain); Deno's own (Deno.errors.NotFound...) are the same in every thread.
@@ -334,9 +336,17 @@ class Writer {
   }
 
   grow(n: number): void {
+    // Refused before the copy, which could take gigabytes.
+    if (this.pos + n > MAX_ENCODED_BYTES) {
+      throw new RangeError(
+        `Cannot copy a value of more than ${MAX_ENCODED_BYTES} bytes ` +
+          `encoded: received one of over ${this.pos + n} bytes`,
+      );
+    }
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
+    // Never longer than that bound, so that every write past it grows.
+    const next = new Uint8Array(Math.min(size, MAX_ENCODED_BYTES));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
@@ -836,9 +846,21 @@ export interface RawEncoded {
   buffer: Uint8Array;
   length: number;
   sabs: SharedArrayBuffer[];
+  /**
+   * The buffer is the caller's own: no later encode writes into it (so it
+   * may be kept, or transferred). Otherwise the next encode reuses it.
+   */
+  owned: boolean;
 }
 
-const raw: RawEncoded = { buffer: new Uint8Array(0), length: 0, sabs: NO_SABS };
+/** Bytes of buffer a thread's writer keeps for its next encode. */
+const KEPT_BYTES = 1 << 20;
+const raw: RawEncoded = {
+  buffer: new Uint8Array(0),
+  length: 0,
+  sabs: NO_SABS,
+  owned: false,
+};
 
 /**
  * Encodes `value` into this thread's buffer, valid until the next encode,
@@ -862,17 +884,24 @@ export function encodeRaw(
   w.reset(modules, value, path);
   try {
     w.value(value);
-    raw.length = w.finish();
-    raw.buffer = w.buf;
-    raw.sabs = w.sabs.length > 0 ? w.sabs : NO_SABS;
-    return raw;
+    const length = w.finish();
+    const sabs = w.sabs.length > 0 ? w.sabs : NO_SABS;
+    if (w === writer && w.buf.length <= KEPT_BYTES) {
+      raw.length = length;
+      raw.buffer = w.buf;
+      raw.sabs = sabs;
+      return raw;
+    }
+    // A large buffer is let go (a fresh object, so that none of this
+    // module's keeps it alive).
+    return { buffer: w.buf, length, sabs, owned: true };
   } catch (error) {
     for (const ref of w.handles) release(ref);
     throw error;
   } finally {
     w.clear();
     w.busy = false;
-    if (w === writer && w.buf.length > 1 << 20) writer = new Writer();
+    if (w === writer && w.buf.length > KEPT_BYTES) writer = new Writer();
   }
 }
 
@@ -899,6 +928,22 @@ export type Message = Uint8Array | number;
 
 function flagsOf(bytes: Message): number {
   return typeof bytes === "number" ? heap().u8[bytes] : bytes[0];
+}
+
+/**
+ * Whether an encoded value whose first byte is `first` holds references to
+ * primitives (what {@linkcode discard} drops).
+ */
+export function holdsReferences(first: number): boolean {
+  return (first & F_HANDLES) !== 0;
+}
+
+/**
+ * Whether an encoded value whose first byte is `first` holds instances of
+ * classes (what {@linkcode missingClass} looks for).
+ */
+export function holdsClasses(first: number): boolean {
+  return (first & F_CLASSES) !== 0;
 }
 
 /** Drops the references an encoded copy holds (it will not be decoded). */
@@ -960,8 +1005,11 @@ export function decode(
  * this thread cannot reach now comes back as a plain object holding its
  * fields, with no error (to order queued items, which only their fields do).
  */
-export function decodeData(bytes: Message): unknown {
-  const value = read(bytes, NO_SABS, false);
+export function decodeData(
+  bytes: Message,
+  sabs: SharedArrayBuffer[] = NO_SABS,
+): unknown {
+  const value = read(bytes, sabs, false);
   unreachable = undefined;
   return value;
 }

@@ -1,56 +1,35 @@
-// A message: one value, encoded by the codec into a block of its own, that
-// any thread can decode (an executor task's arguments, a future's outcome,
-// the description of a submitted function). The block holds the bytes; its
-// SharedArrayBuffers, which bytes cannot hold, wait in the relay.
-import { alloc, copyIn, free, heap } from "../_core/heap.ts";
-import { K_RAW, M_HEADER_WORDS, M_LENGTH, M_RELAY } from "../_core/layout.ts";
+// A message: one value, encoded by the codec into a record of its own (see
+// _record.ts) that any thread can decode: an executor task's arguments, a
+// future's outcome, the description of a submitted function.
+import { encodeRaw, type Modules } from "./codec.ts";
 import {
-  decode,
-  decodeAsync,
-  discard,
-  encodeRaw,
-  missingClass,
-  type Modules,
-} from "./codec.ts";
-import {
-  drop,
-  fetchRelayed,
-  fetchRelayedAsync,
-  stash,
-} from "../_threads/relay.ts";
+  copyRecord,
+  dropRecord,
+  type Loose,
+  readLooseAsync,
+  readRecord,
+  recordMissingClass,
+} from "./record.ts";
+import { freeRecord, storeEncoded } from "./record_store.ts";
 import type { CodeRef } from "../_locate/locate.ts";
-
-const NO_SABS: SharedArrayBuffer[] = [];
 
 /**
  * Encodes `value` into a new block; returns its ref.
  *
  * @throws {TypeError} When the value holds something that cannot cross.
- * @throws {RangeError} When the heap cannot grow.
+ * @throws {RangeError} When it is too large, or the heap cannot grow.
  */
 export function storeMessage(
   value: unknown,
   path: string,
   modules: Modules,
 ): number {
-  const { buffer, length, sabs } = encodeRaw(value, path, modules);
-  let ref: number;
-  try {
-    ref = alloc(M_HEADER_WORDS * 4 + length, K_RAW, false);
-  } catch (error) {
-    discard(buffer.subarray(0, length));
-    throw error;
-  }
-  const i32 = heap().i32;
-  i32[ref + M_LENGTH] = length;
-  i32[ref + M_RELAY] = sabs.length > 0 ? stash(sabs) : 0;
-  copyIn(buffer, length, (ref + M_HEADER_WORDS) * 4);
-  return ref;
+  return storeEncoded(encodeRaw(value, path, modules));
 }
 
 /** The first class the message holds that this thread has not loaded. */
 export function messageMissing(ref: number): CodeRef | undefined {
-  return missingClass((ref + M_HEADER_WORDS) * 4);
+  return recordMissingClass(ref);
 }
 
 /**
@@ -61,34 +40,26 @@ export function messageMissing(ref: number): CodeRef | undefined {
  * thread: `error.value` holds its data (used up all the same when `once`).
  */
 export function loadMessage(ref: number, once: boolean): unknown {
-  const relay = heap().i32[ref + M_RELAY];
-  const sabs = relay === 0 ? NO_SABS : fetchRelayed(relay, !once);
   try {
-    return decode((ref + M_HEADER_WORDS) * 4, sabs, once);
+    return readRecord(ref, once);
   } finally {
-    if (once) free(ref);
+    if (once) freeRecord(ref);
   }
 }
 
 /** As {@linkcode loadMessage}, importing the modules of missing classes. */
-export async function loadMessageAsync(
+export function loadMessageAsync(
   ref: number,
   once: boolean,
 ): Promise<unknown> {
-  const i32 = heap().i32;
-  const relay = i32[ref + M_RELAY];
-  const sabs = relay === 0 ? NO_SABS : await fetchRelayedAsync(relay, !once);
-  const start = (ref + M_HEADER_WORDS) * 4;
-  const bytes = heap().u8.slice(start, start + heap().i32[ref + M_LENGTH]);
-  if (!once) return decodeAsync(bytes, sabs, false);
-  free(ref);
-  return decodeAsync(bytes, sabs);
+  const copy: Loose = { bytes: new Uint8Array(0), size: 0, relay: 0 };
+  copyRecord(ref, copy, true);
+  if (once) freeRecord(ref);
+  return readLooseAsync(copy, once);
 }
 
 /** Frees a message that will not be decoded (again). */
 export function dropMessage(ref: number): void {
-  const relay = heap().i32[ref + M_RELAY];
-  discard((ref + M_HEADER_WORDS) * 4);
-  if (relay !== 0) drop(relay);
-  free(ref);
+  dropRecord(ref);
+  freeRecord(ref);
 }

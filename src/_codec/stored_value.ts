@@ -1,15 +1,11 @@
 // A value stored in a shared container (a SharedList item, a SharedMap
 // value): a record (see _record_store.ts) holding its encoded copy, whose
 // references keep the primitives in it alive while it is stored.
-import { decode, discard, encodeRaw } from "./codec.ts";
+import { discard, encodeRaw } from "./codec.ts";
 import { callerModules } from "../_core/call_sites.ts";
 import { checkInteger, checkOptions } from "../_core/validate.ts";
-import {
-  freeRecord,
-  recordSize,
-  recordStart,
-  writeRecord,
-} from "./record_store.ts";
+import { dropRecord, readRecord, recordLength } from "./record.ts";
+import { freeRecord, storeEncoded } from "./record_store.ts";
 
 /** The most bytes a container's `maxBytes` may allow. */
 const MAX_BYTES = 2 ** 30;
@@ -36,22 +32,23 @@ export function maxBytesOf(
  * Encodes a copy of `value` into a record of its own; returns its ref.
  *
  * @throws {TypeError} When it cannot cross threads, or holds shared memory.
+ * @throws {RangeError} When it is too large, or the heap cannot grow.
  */
 export function storeValue(value: unknown, what: string): number {
-  const { buffer, length, sabs } = encodeRaw(value, "value", callerModules);
-  if (sabs.length > 0) {
-    discard(buffer.subarray(0, length));
+  const encoded = encodeRaw(value, "value", callerModules);
+  if (encoded.sabs.length > 0) {
+    discard(encoded.buffer);
     throw new TypeError(
       `Cannot store a SharedArrayBuffer or a view over one in a ${what}: ` +
         "pass shared memory to threads directly",
     );
   }
-  return writeRecord(buffer, length, 0);
+  return storeEncoded(encoded);
 }
 
 /** The bytes a stored value takes, encoded (what `maxBytes` bounds). */
 export function storedSize(ref: number): number {
-  return recordSize(ref);
+  return recordLength(ref);
 }
 
 /**
@@ -61,7 +58,7 @@ export function storedSize(ref: number): number {
  * cannot reach now (the value stays).
  */
 export function readValue(ref: number): unknown {
-  return decode(recordStart(ref), undefined, false);
+  return readRecord(ref, false);
 }
 
 /**
@@ -72,7 +69,7 @@ export function readValue(ref: number): unknown {
  */
 export function takeValue(ref: number): unknown {
   try {
-    return decode(recordStart(ref));
+    return readRecord(ref, true);
   } finally {
     freeRecord(ref);
   }
@@ -80,6 +77,6 @@ export function takeValue(ref: number): unknown {
 
 /** Drops a stored value that will not be read. */
 export function dropValue(ref: number): void {
-  discard(recordStart(ref));
+  dropRecord(ref);
   freeRecord(ref);
 }

@@ -11,6 +11,12 @@
 // view here has a fixed length, and a thread renews its whole-heap views when
 // a ref lies beyond them. A view costs 55 ns to create; a new
 // SharedArrayBuffer 600-900 ns.
+//
+// Byte offsets reach 8 GiB, past what 32-bit operators keep: they are
+// computed with * 4 and / 4, never << 2 or >> 2. Typed arrays may be longer
+// than 2 ** 32 elements on Deno 2.9.6 (measured: a Uint8Array of 2 ** 34 + 8
+// bytes, an Int32Array of 2 ** 32 + 2 elements over a SharedArrayBuffer,
+// Atomics at their last index), so one view covers the whole heap.
 import { workerData } from "node:worker_threads";
 import {
   B_INFO,
@@ -27,8 +33,11 @@ import {
   REGISTRY_BYTES,
 } from "./layout.ts";
 
-/** The largest heap: refs are Int32 word indices. */
-const MAX_BYTES = 2 ** 33 - 8;
+/**
+ * The largest heap: refs are Int32 word indices, the bump pointer (the ref
+ * of the next block) included.
+ */
+const MAX_HEAP_BYTES = 2 ** 33 - 16;
 const INITIAL_BYTES = 4 << 20;
 const KEY = Symbol.for("@weft/threading/heap");
 
@@ -50,7 +59,11 @@ export function bootHeap(data: unknown): SharedArrayBuffer | undefined {
 
 function create(): SharedArrayBuffer {
   // Reserving address space can fail under a tight ulimit -v: ask for less.
-  for (let max = MAX_BYTES; max >= 256 << 20; max = Math.floor(max / 4)) {
+  for (
+    let max = MAX_HEAP_BYTES;
+    max >= 256 << 20;
+    max = Math.floor(max / 32) * 8
+  ) {
     try {
       return new SharedArrayBuffer(INITIAL_BYTES, { maxByteLength: max });
     } catch (error) {
@@ -61,13 +74,13 @@ function create(): SharedArrayBuffer {
 }
 
 function init(sab: SharedArrayBuffer): State {
-  const i32 = new Int32Array(sab, 0, sab.byteLength >> 2);
+  const i32 = new Int32Array(sab, 0, REGISTRY_BYTES / 4);
   if (Atomics.load(i32, H_BUMP) === 0) {
     Atomics.compareExchange(
       i32,
       H_BUMP,
       0,
-      (REGISTRY_BYTES >> 2) + BLOCK_HEADER_WORDS,
+      REGISTRY_BYTES / 4 + BLOCK_HEADER_WORDS,
     );
     Atomics.compareExchange(i32, H_HEAP_BYTES, 0, sab.byteLength / 8);
   }
@@ -78,9 +91,9 @@ function views(sab: SharedArrayBuffer): State {
   const length = sab.byteLength;
   return {
     sab,
-    i32: new Int32Array(sab, 0, length >> 2),
+    i32: new Int32Array(sab, 0, length / 4),
     u8: new Uint8Array(sab, 0, length),
-    f64: new Float64Array(sab, 0, length >> 3),
+    f64: new Float64Array(sab, 0, length / 8),
     view: new DataView(sab, 0, length),
     covered: length / 8,
   };
@@ -139,21 +152,25 @@ export function copyOut(from: number, length: number, to: Uint8Array): void {
 
 /** A view of `count` words at `ref`. */
 export function wordsAt(ref: number, count: number): Int32Array {
-  return new Int32Array(current().sab, ref << 2, count);
+  return new Int32Array(current().sab, ref * 4, count);
 }
 
 /** A view of `length` bytes starting at word `ref`. */
 export function bytesAt(ref: number, length: number): Uint8Array {
-  return new Uint8Array(current().sab, ref << 2, length);
+  return new Uint8Array(current().sab, ref * 4, length);
 }
 
 const MIN_CLASS_BITS = 31 - Math.clz32(MIN_CLASS_BYTES);
+/** Bytes of the largest block, its header included. */
+const MAX_BLOCK_BYTES = MIN_CLASS_BYTES * 2 ** (CLASSES - 1);
 
+/** The size class of a block of `bytes` payload bytes; CLASSES: none. */
 function classOf(bytes: number): number {
   const total = bytes + BLOCK_HEADER_WORDS * 4;
-  return total <= MIN_CLASS_BYTES
-    ? 0
-    : 32 - Math.clz32(total - 1) - MIN_CLASS_BITS;
+  if (total <= MIN_CLASS_BYTES) return 0;
+  // Before clz32, which would wrap a size of 2 ** 32 or more.
+  if (total > MAX_BLOCK_BYTES) return CLASSES;
+  return 32 - Math.clz32(total - 1) - MIN_CLASS_BITS;
 }
 
 /** Payload bytes a block of class `c` holds. */
@@ -235,44 +252,71 @@ export function alloc(bytes: number, kind: number, zero = true): number {
     );
   }
   let s = heap();
-  let w = s.i32;
   const magazine = magazines[c];
-  if (magazine.length === 0) refill(w, c, magazine);
+  if (magazine.length === 0) refill(s.i32, c, magazine);
   const ref = magazine.pop();
   if (ref !== undefined) {
+    const w = s.i32;
     w[ref + B_INFO] = c | (kind << 8);
     w[ref + B_REFS] = 0;
-    if (zero) s.u8.fill(0, ref << 2, (ref << 2) + capacityOf(c));
+    if (zero) s.u8.fill(0, ref * 4, ref * 4 + capacityOf(c));
     return ref;
   }
-  const total = (MIN_CLASS_BYTES << c) >> 2;
-  const fresh = Atomics.add(w, H_BUMP, total);
-  const end = (fresh - BLOCK_HEADER_WORDS + total) * 4;
-  if (end > s.covered * 8) {
-    grow(end);
-    s = heap();
-    w = s.i32;
+  const words = (MIN_CLASS_BYTES << c) / 4;
+  for (;;) {
+    const fresh = Atomics.load(s.i32, H_BUMP);
+    const end = (fresh - BLOCK_HEADER_WORDS + words) * 4;
+    if (end > s.covered * 8) {
+      grow(end);
+      s = heap();
+    }
+    // Taken only once the heap holds it: a growth that fails leaves the
+    // bump pointer where it was, and the memory never used stays so.
+    if (
+      Atomics.compareExchange(s.i32, H_BUMP, fresh, fresh + words) === fresh
+    ) {
+      s.i32[fresh + B_INFO] = c | (kind << 8);
+      return fresh;
+    }
   }
-  w[fresh + B_INFO] = c | (kind << 8);
-  return fresh;
 }
 
+/**
+ * Grows the heap to at least `end` bytes (doubling it when it can).
+ *
+ * @throws {RangeError} When it cannot: the heap is unchanged then.
+ */
 function grow(end: number): void {
   const s = current();
-  if (end > s.sab.maxByteLength) {
+  const max = s.sab.maxByteLength;
+  if (end > max) {
     throw new RangeError(
-      `Cannot grow shared memory to ${end} bytes: at most ${s.sab.maxByteLength}`,
+      `Cannot grow shared memory to ${end} bytes: at most ${max}`,
     );
   }
-  const w = new Int32Array(s.sab, 0, REGISTRY_BYTES >> 2);
+  const w = new Int32Array(s.sab, 0, REGISTRY_BYTES / 4);
   spinLock(w, H_GROW_LOCK);
   try {
     const length = s.sab.byteLength;
-    if (end > length) {
-      const next = Math.min(s.sab.maxByteLength, Math.max(end, length * 2));
-      s.sab.grow(next - (next % 8));
-      Atomics.store(w, H_HEAP_BYTES, s.sab.byteLength / 8);
+    if (end <= length) return;
+    // Lengths stay multiples of 8 (H_HEAP_BYTES counts eights).
+    const needed = Math.ceil(end / 8) * 8;
+    const doubled = Math.min(max, Math.max(needed, length * 2));
+    try {
+      s.sab.grow(doubled);
+    } catch {
+      try {
+        s.sab.grow(needed);
+      } catch (error) {
+        throw new RangeError(
+          `Cannot grow shared memory to ${end} bytes: ${
+            (error as Error).message
+          }`,
+          { cause: error },
+        );
+      }
     }
+    Atomics.store(w, H_HEAP_BYTES, s.sab.byteLength / 8);
   } finally {
     spinUnlock(w, H_GROW_LOCK);
   }

@@ -370,15 +370,12 @@ export const INDEX_WORDS = 4;
 // SimpleQueue: the ref of the Queue it wraps.
 export const SIMPLE_QUEUE = 0;
 export const SIMPLE_WORDS = 1;
-// A record: an encoded item, its byte length, and its relay id (0: none).
-export const REC_LENGTH = 0;
+// A record: an encoded value (see _record.ts), these words then its bytes.
+export const REC_LENGTH = 0; // bytes of the value encoded
+// 0: none; > 0: the relay id of its SharedArrayBuffers; < 0: stored out of
+// line, its bytes (and buffers) in the relay under the id -REC_RELAY.
 export const REC_RELAY = 1;
 export const REC_HEADER_WORDS = 2;
-
-// A message: an encoded value stored in a block of its own (see _message.ts).
-export const M_LENGTH = 0;
-export const M_RELAY = 1; // the relay id of its SharedArrayBuffers, 0: none
-export const M_HEADER_WORDS = 2;
 
 // Future (see _future_state.ts): its state, a mutex over its watchers, an
 // eventcount its result() waiters sleep on, its outcome (a message), and, for

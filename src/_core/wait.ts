@@ -103,7 +103,7 @@ function park(
   if (
     isMainThread && mainService !== undefined && arr.buffer === heapBuffer()
   ) {
-    Atomics.store(h, H_MAIN_PARKED, (arr.byteOffset >> 2) + index);
+    Atomics.store(h, H_MAIN_PARKED, arr.byteOffset / 4 + index);
     if (!mainService()) Atomics.wait(arr, index, expected, timeout);
     Atomics.store(h, H_MAIN_PARKED, 0);
     mainService();

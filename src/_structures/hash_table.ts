@@ -43,7 +43,7 @@ export function tableFind(
     e = i32[e + E_CHAIN]
   ) {
     if (i32[e + E_HASH] !== hash || i32[e + E_KEY_LENGTH] !== length) continue;
-    const start = (e + E_HEADER_WORDS) << 2;
+    const start = (e + E_HEADER_WORDS) * 4;
     let i = 0;
     while (i < length && u8[start + i] === key[i]) i++;
     if (i === length) return e;
@@ -75,7 +75,7 @@ export function tableAdd(
   i32[e + E_HASH] = hash;
   i32[e + E_KEY_LENGTH] = length;
   i32[e + E_VALUE] = value;
-  u8.set(key.subarray(0, length), (e + E_HEADER_WORDS) << 2);
+  u8.set(key.subarray(0, length), (e + E_HEADER_WORDS) * 4);
   const head = w[at + TABLE_BUCKETS] + (hash & w[at + TABLE_MASK]);
   i32[e + E_CHAIN] = i32[head];
   i32[head] = e;
@@ -157,7 +157,7 @@ export function setEntryValue(e: number, value: number): void {
 
 /** Where the key of entry `e` starts in the heap, in bytes. */
 export function entryKeyStart(e: number): number {
-  return (e + E_HEADER_WORDS) << 2;
+  return (e + E_HEADER_WORDS) * 4;
 }
 
 /** The byte length of the key of entry `e`. */

@@ -12,10 +12,12 @@ import { heapBuffer } from "../_core/heap.ts";
 import { checkCanLoad, workerEntry } from "./entry.ts";
 import { waitWord, waitWordAsync } from "../_core/wait.ts";
 // Loaded with main's module graph, for workers to find it cached (_worker.ts).
-import "./relay_worker.ts";
+import { freeBytes, type Parcel } from "./relay_worker.ts";
+
+export { freeBytes, type Parcel };
 
 let port: MessagePort | undefined;
-const received = new Map<number, SharedArrayBuffer[]>();
+const received = new Map<number, Parcel>();
 
 /** This thread's port to the relay; in the main thread, starts the relay. */
 function relayPort(): MessagePort {
@@ -54,10 +56,23 @@ export function portForChild(cell: number, worker: number): MessagePort {
   return channel.port1;
 }
 
-/** Hands `sabs` to the relay; returns the id to fetch them with. */
-export function stash(sabs: SharedArrayBuffer[]): number {
-  const id = Atomics.add(runtime().registry.words, H_ATTACH_COUNTER, 1) + 1;
-  relayPort().postMessage({ type: "put", id, sabs });
+/**
+ * Hands `sabs`, and the first `length` bytes of `bytes` if given, to the
+ * relay; returns the id to fetch them with (from 1 to 2 ** 31 - 1). `bytes`
+ * is transferred: it is detached here.
+ */
+export function stash(
+  sabs: SharedArrayBuffer[],
+  bytes?: ArrayBuffer,
+  length?: number,
+): number {
+  const count = Atomics.add(runtime().registry.words, H_ATTACH_COUNTER, 1);
+  const id = ((count + 1) & 0x7fffffff) || 1;
+  if (bytes === undefined) {
+    relayPort().postMessage({ type: "put", id, sabs });
+  } else {
+    relayPort().postMessage({ type: "put", id, sabs, bytes, length }, [bytes]);
+  }
   return id;
 }
 
@@ -76,49 +91,52 @@ function request(
   return { words: rt.registry.words, at: slotWord(slot, S_RELAY) };
 }
 
-function take(id: number): SharedArrayBuffer[] | undefined {
+function take(id: number): Parcel | undefined {
   for (
     let m = receiveMessageOnPort(port!);
     m !== undefined;
     m = receiveMessageOnPort(port!)
   ) {
-    const { id: got, sabs } = m.message as {
-      id: number;
-      sabs: SharedArrayBuffer[];
-    };
-    received.set(got, sabs);
+    const parcel = m.message as Parcel & { id: number };
+    received.set(parcel.id, parcel);
   }
-  const sabs = received.get(id);
-  if (sabs !== undefined) received.delete(id);
-  return sabs;
+  const parcel = received.get(id);
+  if (parcel !== undefined) received.delete(id);
+  return parcel;
 }
 
 /**
  * Fetches what was stashed under `id`, blocking the calling thread. With
- * `keep`, the relay keeps it for other readers (until {@linkcode drop}).
+ * `keep`, the relay keeps it for other readers (until {@linkcode drop}) and
+ * the bytes that come are a copy.
  */
-export function fetchRelayed(id: number, keep = false): SharedArrayBuffer[] {
+export function fetchParcel(id: number, keep: boolean): Parcel {
   const { words, at } = request(id, keep);
   for (;;) {
     const seen = Atomics.load(words, at);
-    const sabs = take(id);
-    if (sabs !== undefined) return sabs;
+    const parcel = take(id);
+    if (parcel !== undefined) return parcel;
     // The relay bumps the word after posting; the short bound covers a
     // message that is posted but not yet readable when the word changes.
     waitWord(words, at, seen, performance.now() + 5);
   }
 }
 
-/** Fetches what was stashed under `id` without blocking the event loop. */
-export async function fetchRelayedAsync(
+/** As {@linkcode fetchParcel}, without blocking the event loop. */
+export async function fetchParcelAsync(
   id: number,
-  keep = false,
-): Promise<SharedArrayBuffer[]> {
+  keep: boolean,
+): Promise<Parcel> {
   const { words, at } = request(id, keep);
   for (;;) {
     const seen = Atomics.load(words, at);
-    const sabs = take(id);
-    if (sabs !== undefined) return sabs;
+    const parcel = take(id);
+    if (parcel !== undefined) return parcel;
     await waitWordAsync(words, at, seen, performance.now() + 5);
   }
+}
+
+/** The shared buffers stashed under `id` (see {@linkcode fetchParcel}). */
+export function fetchRelayed(id: number, keep = false): SharedArrayBuffer[] {
+  return fetchParcel(id, keep).sabs;
 }
