@@ -30,6 +30,33 @@ export function putThenMark(q: Queue<number>, done: Event): void {
   done.set();
 }
 
+/** Puts `n` items from `first` on, counting them in out[slot]. */
+export function putCounted(
+  q: Queue<number[]>,
+  first: number,
+  n: number,
+  out: Int32Array,
+  slot: number,
+): void {
+  for (let i = first; i < first + n; i++) {
+    q.put([i, i]);
+    Atomics.add(out, slot, 1);
+  }
+}
+
+/** Takes `n` items with getAsync(), counting them in out[slot]. */
+export async function getCountedAsync(
+  q: Queue<number[]>,
+  n: number,
+  out: Int32Array,
+  slot: number,
+): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await q.getAsync({ timeout: 20_000 });
+    Atomics.add(out, slot, 1);
+  }
+}
+
 if (import.meta.main) {
   for (const Q of [Queue, LifoQueue, PriorityQueue]) {
     const q = new Q<number>(1);

@@ -12,7 +12,7 @@ import {
   Thread,
   TIMEOUT_MAX,
 } from "../mod.ts";
-import { cells, sharedWord, test, waitFor } from "./_helpers.ts";
+import { cells, runAll, sharedWord, test, waitFor } from "./_helpers.ts";
 import {
   bySecondDescending,
   consumer,
@@ -33,7 +33,12 @@ import {
   useShared,
 } from "./_fixtures.ts";
 import { LateQueueThing } from "./_queue_late_class.ts";
-import { getAsyncThenSpin, putThenMark } from "./_async_waits.ts";
+import {
+  getAsyncThenSpin,
+  getCountedAsync,
+  putCounted,
+  putThenMark,
+} from "./_async_waits.ts";
 import { Unloaded } from "./_unloaded_class.ts";
 import { Parcel } from "./_parcel.ts";
 import { consumeParcels } from "./_parcel_consumer.ts";
@@ -989,3 +994,38 @@ Deno.test({
     assert.ok(after < (r.baseline as number) + 20, JSON.stringify(r));
   }
 });
+
+test(
+  "hammer: producers and getAsync() consumers on priority, LIFO and bounded queues lose no wake-up",
+  () => {
+    // An async waiter that slept once took the queue's lock as uncontended,
+    // so the unlock woke nobody and a producer slept on with the queue empty.
+    for (
+      const make of [
+        () => new PriorityQueue<number[]>(),
+        () => new LifoQueue<number[]>(4),
+        () => new Queue<number[]>(4),
+      ]
+    ) {
+      for (let round = 0; round < 3; round++) {
+        const q = make();
+        const out = cells(8);
+        const threads = [0, 1, 2].flatMap((p) => [
+          new Thread({ target: putCounted, args: [q, p * 40, 40, out, p] }),
+          new Thread({ target: getCountedAsync, args: [q, 40, out, 4 + p] }),
+        ]);
+        runAll(threads, 60_000);
+        assert.deepEqual([...out].filter((_, i) => i !== 3 && i !== 7), [
+          40,
+          40,
+          40,
+          40,
+          40,
+          40,
+        ]);
+        assert.equal(q.qsize(), 0);
+      }
+    }
+  },
+  180_000,
+);
