@@ -9,6 +9,7 @@ import {
   decodeAsync,
   discard,
   encodeRaw,
+  isForeign,
   missingClass,
   type Modules,
   notLoaded,
@@ -44,6 +45,21 @@ export function storeMessage(
   return ref;
 }
 
+/**
+ * Copies an encoded value (no shared buffers: a foreign one) into a new
+ * block; returns its ref.
+ *
+ * @throws {RangeError} When the heap cannot grow.
+ */
+export function storeEncoded(bytes: Uint8Array): number {
+  const ref = alloc(M_HEADER_WORDS * 4 + bytes.length, K_RAW, false);
+  const i32 = heap().i32;
+  i32[ref + M_LENGTH] = bytes.length;
+  i32[ref + M_RELAY] = 0;
+  copyIn(bytes, bytes.length, (ref + M_HEADER_WORDS) * 4);
+  return ref;
+}
+
 /** The first class the message holds that this thread has not loaded. */
 export function messageMissing(ref: number): CodeRef | undefined {
   return missingClass((ref + M_HEADER_WORDS) * 4);
@@ -56,6 +72,13 @@ export function messageMissing(ref: number): CodeRef | undefined {
  * @throws {TypeError} When a class it holds is not loaded in this thread.
  */
 export function loadMessage(ref: number, once: boolean): unknown {
+  const start = (ref + M_HEADER_WORDS) * 4;
+  if (isForeign(start)) {
+    // Read from a copy of exactly its bytes: no length in it is trusted.
+    const bytes = heap().u8.slice(start, start + heap().i32[ref + M_LENGTH]);
+    if (once) free(ref);
+    return decode(bytes);
+  }
   // Before the relay is asked: an item that stays must keep its buffers.
   const missing = messageMissing(ref);
   if (missing !== undefined) throw new TypeError(notLoaded(missing));
