@@ -551,7 +551,7 @@ export class ThreadPoolExecutor {
   }
 }
 
-function shutdownOptions(
+export function shutdownOptions(
   options: ShutdownOptions | undefined,
 ): { wait: boolean; cancelFutures: boolean } {
   checkOptions(options);
@@ -576,7 +576,7 @@ function remaining(deadline: number): number | undefined {
 }
 
 /** Python's result_iterator: results in order; cancels the rest on exit. */
-function* results<R>(
+export function* results<R>(
   futures: (Future<R> | undefined)[],
   deadline: number,
 ): Generator<R, void, undefined> {
@@ -596,7 +596,7 @@ function* results<R>(
   }
 }
 
-async function* resultsAsync<R>(
+export async function* resultsAsync<R>(
   futures: (Future<R> | undefined)[],
   deadline: number,
   signal: AbortSignal | undefined,
