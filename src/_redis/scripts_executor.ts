@@ -1,0 +1,72 @@
+// The Lua scripts of an Executor. Its tasks are a FIFO queue under base key
+// B (see src/_redis/scripts_queues.ts), whose taken items are renewed by
+// the worker process for `taskLease` ms (B:config holds the executor's
+// taskLease), so a task whose worker dies runs again elsewhere. A result
+// lives at B:result:<id> for `resultTtl` ms, and is published on the
+// results channel as "d" + id + outcome; "r" + id says a worker started it.
+import { Script } from "./io_redis.ts";
+import { PUT, TAKE } from "./scripts_queues.ts";
+
+/**
+ * Submits a task. KEYS: B. ARGV: task bytes, taskLease ms, queue channel.
+ * Returns its id.
+ */
+export const EXEC_SUBMIT = new Script(
+  "exec_submit",
+  PUT + `
+redis.call('HSET', KEYS[1] .. ':config', 'taskLease', ARGV[2])
+return put(KEYS[1], 'f', ARGV[1], '', 0, ARGV[3])
+`,
+);
+
+/**
+ * Takes a task for a worker. KEYS: B. ARGV: consumer, queue channel,
+ * results channel. Returns as TAKE, with the task lease fourth.
+ */
+export const EXEC_TAKE = new Script(
+  "exec_take",
+  TAKE + `
+local lease = tonumber(redis.call('HGET', KEYS[1] .. ':config', 'taskLease') or '30000')
+local r = take(KEYS[1], 'f', ARGV[1], lease, ARGV[2])
+if r[1] == 1 then
+  redis.call('PUBLISH', ARGV[3], 'r' .. string.sub(r[2], -16))
+  r[4] = lease
+end
+return r
+`,
+);
+
+/**
+ * Finishes a task: stores and publishes its outcome, and ends its delivery.
+ * KEYS: B. ARGV: consumer, member, outcome bytes, resultTtl ms, results
+ * channel.
+ */
+export const EXEC_FINISH = new Script(
+  "exec_finish",
+  `
+local B, id = KEYS[1], string.sub(ARGV[2], -16)
+redis.call('LREM', B .. ':inflight:' .. ARGV[1], 1, ARGV[2])
+if redis.call('HDEL', B .. ':items', id) == 1 then
+  redis.call('DECR', B .. ':unfinished')
+end
+redis.call('SET', B .. ':result:' .. id, ARGV[3], 'PX', ARGV[4])
+redis.call('PUBLISH', ARGV[5], 'd' .. id .. ARGV[3])
+return 1
+`,
+);
+
+/**
+ * Withdraws a task not started yet (its future was cancelled). KEYS: B.
+ * ARGV: id. Returns 1 if it was still waiting.
+ */
+export const EXEC_CANCEL = new Script(
+  "exec_cancel",
+  `
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[1] .. ':items', ARGV[1])
+  redis.call('DECR', KEYS[1] .. ':unfinished')
+  return 1
+end
+return 0
+`,
+);
