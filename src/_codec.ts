@@ -934,6 +934,9 @@ export function decode(
       }
     }
     const value = r.value();
+    if (r.foreign && r.pos !== r.valueEnd()) {
+      throw new TypeError("Corrupt message: bytes left after its value");
+    }
     if (spend) r.releaseHandles();
     return value;
   } catch (error) {
@@ -1290,7 +1293,7 @@ class Reader {
         return out;
       }
       case T_BACKREF:
-        return this.objects[this.u32()];
+        return this.objects[this.index(this.objects.length)];
       default:
         return this.special(tag);
     }
@@ -1349,10 +1352,10 @@ class Reader {
       case T_ERROR:
         return this.error();
       case T_BUFFER:
-        return this.push(this.buffers[this.u32()]);
+        return this.push(this.buffers[this.index(this.buffers.length)]);
       case T_VIEW: {
         const type = VIEW_TYPES[this.u8()] as unknown as ViewType;
-        const buffer = this.buffers[this.u32()];
+        const buffer = this.buffers[this.index(this.buffers.length)];
         const offset = this.u32();
         return this.push(new type(buffer, offset, this.u32()));
       }
@@ -1406,6 +1409,22 @@ class Reader {
   push<T>(value: T): T {
     this.objects.push(value);
     return value;
+  }
+
+  /** An index into a table of `size`, checked when the message is foreign. */
+  index(size: number): number {
+    const i = this.u32();
+    if (this.foreign && i >= size) {
+      throw new TypeError("Corrupt message: a reference to nothing");
+    }
+    return i;
+  }
+
+  /** Where the value must end: at the side section, or the message's end. */
+  valueEnd(): number {
+    return (this.flags() & F_SIDE) !== 0
+      ? this.base + this.view.getUint32(this.base + 1, true)
+      : this.end;
   }
 
   /** Refuses, in a foreign message, what only this process can hold. */
