@@ -51,7 +51,13 @@ export interface ServerOptions {
   password?: string;
   /** Extra redis-server arguments. */
   args?: string[];
+  /** TLS only, with the test certificates (tests/_redis_tls). */
+  tls?: boolean;
 }
+
+const TLS = new URL("./_redis_tls/", import.meta.url).pathname;
+/** The test CA (a client trusts it with `--cert`). */
+export const TLS_CA = `${TLS}ca.crt`;
 
 /** A running test server. */
 export class RedisServer {
@@ -64,19 +70,35 @@ export class RedisServer {
     this.#options = options;
   }
 
-  /** `redis://127.0.0.1:<port>`, with the password when there is one. */
+  /** `redis://127.0.0.1:<port>` (rediss: with TLS), with the password. */
   get url(): string {
     const auth = this.#options.password === undefined
       ? ""
       : `:${encodeURIComponent(this.#options.password)}@`;
-    return `redis://${auth}127.0.0.1:${this.port}`;
+    const scheme = this.#options.tls ? "rediss" : "redis";
+    return `${scheme}://${auth}127.0.0.1:${this.port}`;
   }
 
   /** Starts the server (again, on the same port) and waits until it answers. */
   async start(): Promise<void> {
+    const ports = this.#options.tls
+      ? [
+        "--port",
+        "0",
+        "--tls-port",
+        String(this.port),
+        "--tls-cert-file",
+        `${TLS}server.crt`,
+        "--tls-key-file",
+        `${TLS}server.key`,
+        "--tls-ca-cert-file",
+        TLS_CA,
+        "--tls-auth-clients",
+        "no",
+      ]
+      : ["--port", String(this.port)];
     const args = [
-      "--port",
-      String(this.port),
+      ...ports,
       "--bind",
       "127.0.0.1",
       "--save",
@@ -95,7 +117,7 @@ export class RedisServer {
     }).spawn();
     const deadline = performance.now() + 10_000;
     for (;;) {
-      if (await answers(this.port)) return;
+      if (await answers(this.port, this.#options.tls ?? false)) return;
       if (performance.now() > deadline) {
         throw new Error(`redis-server on port ${this.port} did not start`);
       }
@@ -166,9 +188,15 @@ export class RedisServer {
   }
 }
 
-async function answers(port: number): Promise<boolean> {
+async function answers(port: number, tls: boolean): Promise<boolean> {
   try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const conn = tls
+      ? await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port,
+        caCerts: [await Deno.readTextFile(TLS_CA)],
+      })
+      : await Deno.connect({ hostname: "127.0.0.1", port });
     try {
       await conn.write(new TextEncoder().encode("PING\r\n"));
       const buf = new Uint8Array(64);

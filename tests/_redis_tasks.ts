@@ -43,3 +43,10 @@ export function slowPid(ms: number): number {
 export function pid(): number {
   return Deno.pid;
 }
+
+/** Writes `${dir}/started-<pid>`, sleeps `ms`, returns which process ran it. */
+export async function announced(dir: string, ms: number): Promise<number> {
+  await Deno.writeTextFile(`${dir}/started-${Deno.pid}`, "");
+  await new Promise((r) => setTimeout(r, ms));
+  return Deno.pid;
+}

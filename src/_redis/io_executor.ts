@@ -38,7 +38,9 @@ export const resultsOf = (key: string): string => `${key}:results`;
 interface Submitted extends Holding {
   key: string;
   pending: Map<string, Future<unknown>>;
-  listening: Promise<void>;
+  /** The subscription to the results, once made (undefined: to make). */
+  listening: Promise<void> | undefined;
+  listener: (message: Buffer) => void;
   sweep: ReturnType<typeof setInterval> | undefined;
 }
 
@@ -73,7 +75,18 @@ function submittedOf(io: Io, key: string): Submitted {
   const entry: Submitted = {
     key,
     pending: new Map(),
-    listening: Promise.resolve(),
+    listening: undefined,
+    listener: (message: Buffer) => {
+      const id = message.subarray(1, 17).toString("latin1");
+      const future = entry.pending.get(id);
+      if (future === undefined) return;
+      if (message[0] === 0x72) {
+        markRunning(_futureRef(future));
+        return;
+      }
+      entry.pending.delete(id);
+      settleWith(future, message.subarray(17));
+    },
     sweep: undefined,
     giveBack: (io: Io) => {
       if (entry.sweep !== undefined) clearInterval(entry.sweep);
@@ -86,21 +99,6 @@ function submittedOf(io: Io, key: string): Submitted {
       return Promise.resolve();
     },
   };
-  entry.listening = io.redis.sub.subscribe(
-    resultsOf(key),
-    (message: Buffer) => {
-      const id = message.subarray(1, 17).toString("latin1");
-      const future = entry.pending.get(id);
-      if (future === undefined) return;
-      if (message[0] === 0x72) {
-        markRunning(_futureRef(future));
-        return;
-      }
-      entry.pending.delete(id);
-      settleWith(future, message.subarray(17));
-    },
-    true,
-  );
   // Results published while the connection was down are read back.
   io.redis.onChange.add(() => {
     if (io.redis.up) fetchMissed(io, entry);
@@ -151,6 +149,12 @@ defineOperation("exec.submit", {
     };
     try {
       const s = submittedOf(io, key);
+      // Listening first: a result published before would be missed.
+      s.listening ??= io.redis.subscribe(op, resultsOf(key), s.listener)
+        .catch((error) => {
+          s.listening = undefined;
+          throw error;
+        });
       await s.listening;
       const id = await io.redis.script(op, EXEC_SUBMIT, [key], [
         task,

@@ -75,7 +75,7 @@ export async function untilDone<T>(
     const first = await attempt();
     return first.done ? first.value : undefined;
   }
-  const ch: Channel = await io.channels.join(channel);
+  const ch: Channel = await io.channels.join(channel, op);
   try {
     for (;;) {
       const mark = io.channels.mark(ch, letters);
@@ -419,7 +419,7 @@ defineOperation("event.isSet", {
 defineOperation("event.wait", {
   async run(io, op) {
     const { key } = op.request as { key: string };
-    const ch = await io.channels.join(channelOf(key));
+    const ch = await io.channels.join(channelOf(key), op);
     try {
       for (;;) {
         const mark = io.channels.mark(ch, "s");

@@ -60,8 +60,9 @@ function asArg(arg: Arg): string | Buffer {
 }
 
 function isAuthFailure(error: unknown): boolean {
-  return error instanceof ErrorReply &&
-    /^(WRONGPASS|NOAUTH)|AUTH|invalid password/i.test(error.message);
+  // The handshake's reply may arrive wrapped: its text tells.
+  return error instanceof Error &&
+    /\b(WRONGPASS|NOAUTH)\b|\bAUTH\b|invalid password/.test(error.message);
 }
 
 /** Whether an error is the connection's (retry), not the command's. */
@@ -143,6 +144,8 @@ export class RedisIO {
   async start(): Promise<void> {
     try {
       await this.#cmd.connect();
+      // A server that wants a password it was not given says so here.
+      await this.#cmd.sendCommand(["PING"]);
       await this.#sub.connect();
     } catch (error) {
       await this.close();
@@ -185,13 +188,41 @@ export class RedisIO {
    * @throws {ConnectionError} Redis could not be reached in time.
    * @throws {ErrorReply} Redis refused the command.
    */
-  async run(limits: Limits, args: Arg[]): Promise<unknown> {
+  run(limits: Limits, args: Arg[]): Promise<unknown> {
+    return this.#retry(
+      limits,
+      () => this.#cmd.sendCommand(args.map(asArg), BYTES),
+    );
+  }
+
+  /**
+   * Subscribes to a channel, retrying connection faults within `limits`.
+   *
+   * @throws {ConnectionError} Redis could not be reached in time.
+   */
+  subscribe(
+    limits: Limits,
+    channel: string,
+    listener: (message: Buffer) => void,
+  ): Promise<void> {
+    return this.#retry(
+      limits,
+      () => this.#sub.subscribe(channel, listener, true),
+    );
+  }
+
+  /**
+   * Runs `attempt` (sent at once: callers rely on the order of commands),
+   * again after a connection fault, with backoff, until the request's
+   * deadline or `connectTimeout` after the first fault.
+   */
+  async #retry<T>(limits: Limits, attempt: () => Promise<T>): Promise<T> {
     let giveUp = Infinity;
     let pause = RETRY_FIRST_MS;
     for (;;) {
       try {
         if (this.#closing) throw new ConnectionError("closed");
-        return await this.#cmd.sendCommand(args.map(asArg), BYTES);
+        return await attempt();
       } catch (error) {
         if (this.#closing) {
           throw new ConnectionError(

@@ -11,7 +11,7 @@
 // (its command then retries or fails as src/_redis/io_redis.ts says), since
 // messages sent meanwhile are lost.
 import type { Buffer } from "node:buffer";
-import type { RedisIO } from "./io_redis.ts";
+import type { Limits, RedisIO } from "./io_redis.ts";
 
 /** A channel this thread listens to. */
 export class Channel {
@@ -53,8 +53,11 @@ export class Channels {
     });
   }
 
-  /** Subscribes to `name` (once) and counts a user until `leave()`. */
-  async join(name: string): Promise<Channel> {
+  /**
+   * Subscribes to `name` (once; retrying within `limits`) and counts a user
+   * until `leave()`.
+   */
+  async join(name: string, limits: Limits): Promise<Channel> {
     let ch = this.#channels.get(name);
     if (ch === undefined) {
       ch = new Channel(name);
@@ -66,10 +69,10 @@ export class Channels {
       ch.linger = undefined;
     }
     const target = ch;
-    ch.ready ??= this.#io.sub.subscribe(
+    ch.ready ??= this.#io.subscribe(
+      limits,
       name,
       (message: Buffer) => this.#deliver(target, message),
-      true,
     ).then(() => {}, (error: unknown) => {
       target.ready = undefined;
       throw error;
