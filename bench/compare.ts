@@ -7,6 +7,8 @@
 //
 // Usage: deno task bench:compare [--rounds N]
 
+import { REDIS_ROWS, redisRunners, stopRedis } from "./_redis_compare.ts";
+
 type Result = Record<string, number | string>;
 
 interface Row {
@@ -21,6 +23,7 @@ interface Row {
     ours: number,
     py: number | undefined,
     mine: Record<string, number | undefined>,
+    peer?: number,
   ) => boolean;
 }
 
@@ -331,6 +334,9 @@ const ROWS: Row[] = [
   },
 ];
 
+// Redis rows (issue 19): bench/_redis_compare.ts, one redis-server per run.
+ROWS.push(...REDIS_ROWS);
+
 const here = new URL(".", import.meta.url);
 const decoder = new TextDecoder();
 
@@ -357,6 +363,7 @@ async function run(cmd: string, args: string[]): Promise<Result | undefined> {
 }
 
 const deno = Deno.execPath();
+const redis = redisRunners(run);
 const runners = {
   ours: [
     () => run(deno, ["run", "-A", "bench/_ours.ts"]),
@@ -374,7 +381,10 @@ const runners = {
   ],
   multithreading: [() => run(deno, ["run", "-A", "bench/_multithreading.ts"])],
   piscina: [() => run(deno, ["run", "-A", "bench/_piscina.ts"])],
+  bullmq: [redis.bullmq],
 };
+runners.ours.push(redis.ours);
+runners.cpython.push(redis.cpython);
 type Name = keyof typeof runners;
 
 function median(values: number[]): number | undefined {
@@ -488,6 +498,7 @@ if (import.meta.main) {
     cpython: [],
     multithreading: [],
     piscina: [],
+    bullmq: [],
   };
   for (let r = 0; r < rounds; r++) {
     // Interleaved, so that a slow moment of the machine hits every runtime.
@@ -531,7 +542,8 @@ if (import.meta.main) {
       runtime("ours")
     }; ` +
     `${runtime("cpython")}; npm peers: ${runtime("multithreading")} ` +
-    `(primitives), ${runtime("piscina")} (executor rows). Medians of ` +
+    `(primitives), ${runtime("piscina")} (executor rows), ` +
+    `${runtime("bullmq")} (Redis executor row). Medians of ` +
     `${rounds} interleaved rounds ` +
     `(\`deno task bench:compare\`, ${new Date().toISOString().slice(0, 10)}).`,
     "",
@@ -541,9 +553,10 @@ if (import.meta.main) {
   for (const row of ROWS) {
     const o = medians.ours[row.key];
     const p = medians.cpython[row.key];
-    const m = medians.multithreading[row.key] ?? medians.piscina[row.key];
+    const m = medians.multithreading[row.key] ?? medians.piscina[row.key] ??
+      medians.bullmq[row.key];
     const met = row.met && o !== undefined
-      ? (row.met(o, p, medians.ours) ? "yes" : "**no**")
+      ? (row.met(o, p, medians.ours, m) ? "yes" : "**no**")
       : "";
     lines.push(
       `| ${row.label} | ${format(o, row.unit)} | ${format(p, row.unit)} | ${
@@ -554,6 +567,7 @@ if (import.meta.main) {
         } | ${row.target} | ${met} |`,
     );
   }
+  await stopRedis();
   const table = lines.join("\n");
   console.log(table);
   await Deno.writeTextFile(

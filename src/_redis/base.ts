@@ -2,7 +2,7 @@
 // to the connection's I/O thread. Objects cross threads and Redis values by
 // name (src/_redis/connection.ts defines how).
 import { checkOptions, describeValue, TIMEOUT_MAX } from "../_validate.ts";
-import { call, callAsync, type Link } from "./hub.ts";
+import { call, callAsync, type Link, post } from "./hub.ts";
 import type { RedisConnection } from "./connection.ts";
 
 /** What a Redis object's connection is, to this module. */
@@ -123,6 +123,20 @@ export function send(
   timeout = Infinity,
 ): unknown {
   return call(linkOf(ownerOf(object)), request(object, op, fields, timeout));
+}
+
+/**
+ * Sends a request about `object` without waiting for it, nor waking the
+ * I/O thread: it goes with the next request, or within a beat (its
+ * outcome shows in Redis; a failure other than the connection's is
+ * printed).
+ */
+export function sendAndForget(
+  object: RedisObject,
+  op: string,
+  fields: Record<string, unknown> = {},
+): void {
+  post(linkOf(ownerOf(object)), request(object, op, fields, Infinity), false);
 }
 
 /** Sends a request about `object` without blocking the event loop. */

@@ -166,7 +166,7 @@ export function checkOpen(link: Link): void {
  *
  * @throws {ConnectionError} The connection is closed.
  */
-function submit(link: Link, request: object): number {
+function submit(link: Link, request: object, ring = true): number {
   checkOpen(link);
   const args = storeMessage(request, "request", () => []);
   const req = alloc(R_WORDS * 4, K_RAW);
@@ -188,8 +188,10 @@ function submit(link: Link, request: object): number {
     free(req);
     throw closedError(link);
   }
-  Atomics.add(w, HUB_BELL, 1);
-  Atomics.notify(w, HUB_BELL);
+  if (ring) {
+    Atomics.add(w, HUB_BELL, 1);
+    Atomics.notify(w, HUB_BELL);
+  }
   return req;
 }
 
@@ -244,12 +246,14 @@ class Pulse {
 
 /**
  * Sends `request` without waiting for an answer (the I/O thread reports
- * its outcome some other way, as by settling a future).
+ * its outcome some other way, as by settling a future). Unless `ring`, the
+ * I/O thread is not woken for it: it goes with the next request, or within
+ * BEAT_MS (a wake-up per request costs more than the request).
  *
  * @throws {ConnectionError} The connection is closed.
  */
-export function post(link: Link, request: object): void {
-  submit(link, { ...request, post: true });
+export function post(link: Link, request: object, ring = true): void {
+  submit(link, { ...request, post: true }, ring);
 }
 
 /**
@@ -266,7 +270,8 @@ export function call(link: Link, request: object): unknown {
   for (;;) {
     const i32 = heap().i32;
     if (Atomics.load(i32, req + R_STATE) === DONE) return finish(req);
-    waitWord(i32, req + R_STATE, PENDING, performance.now() + LOOK_MS);
+    // No spinning first: an answer takes a network round trip at least.
+    waitWord(i32, req + R_STATE, PENDING, performance.now() + LOOK_MS, false);
     if (Atomics.load(heap().i32, req + R_STATE) === DONE) return finish(req);
     const gone = pulse.gone();
     if (gone !== undefined && cancel(req)) throw gone;

@@ -125,9 +125,12 @@ export class Io {
   /** A name for this process's holders in Redis, unique per start. */
   readonly id: string;
   readonly holdings = new Set<Holding>();
+  /** The hub's words, in this thread. */
+  readonly words: Int32Array;
   #serial = 0;
 
   constructor(readonly hub: number, url: string, connectTimeout: number) {
+    this.words = hubWords(hub);
     this.redis = new RedisIO(url, connectTimeout);
     this.channels = new Channels(this.redis);
     this.id = crypto.randomUUID();
@@ -141,8 +144,14 @@ export class Io {
 
 function answer(io: Io, op: Op, reply: Reply, value: unknown): void {
   if (op.request.post === true) {
-    // Nobody waits for it.
+    // Nobody waits for it: a failure of its own is printed (one of the
+    // connection is what at-least-once delivery is for).
     free(op.req);
+    if (reply[0] === 1 && reply[1].error !== "ConnectionError") {
+      console.error(
+        `Redis ${op.request.op} failed: ${reply[1].error}: ${reply[1].message}`,
+      );
+    }
     return;
   }
   const operation = operations.get(op.request.op as string);
@@ -168,24 +177,37 @@ function answer(io: Io, op: Op, reply: Reply, value: unknown): void {
   }
 }
 
-async function serve(io: Io, req: number): Promise<void> {
+/**
+ * Starts serving a request; returns the promise of its end, and whether
+ * nobody waits for it (a post).
+ */
+function serve(io: Io, req: number): { done: Promise<void>; post: boolean } {
   const i32 = heap().i32;
   const request = loadMessage(i32[req + R_ARGS], true) as Request;
   if (Atomics.load(heap().i32, req + R_STATE) === CANCELLED) {
     free(req);
-    return;
+    return { done: Promise.resolve(), post: false };
   }
-  const op = new Op(req, request);
-  const operation = operations.get(request.op);
+  return { done: run(io, new Op(req, request)), post: request.post === true };
+}
+
+async function run(io: Io, op: Op): Promise<void> {
+  const name = op.request.op as string;
+  const operation = operations.get(name);
   try {
     if (operation === undefined) {
-      throw new TypeError(`Unknown Redis operation ${request.op}`);
+      throw new TypeError(`Unknown Redis operation ${name}`);
     }
     const value = await operation.run(io, op);
     answer(io, op, [0, value], value);
   } catch (error) {
     answer(io, op, [1, errorReply(error)], undefined);
   }
+}
+
+/** Serves every request waiting in the ring. */
+function pump(io: Io): void {
+  for (const req of takeAll(io.words, io.hub)) serve(io, req);
 }
 
 /** Takes every request waiting in the ring. */
@@ -242,11 +264,13 @@ export async function runRedisIO(
   setState(w, READY);
   const beat = setInterval(() => {
     Atomics.add(w, HUB_BEAT, 1);
+    // Requests sent without waking this thread (see post()).
+    pump(io);
   }, BEAT_MS);
   try {
     for (;;) {
       const bell = Atomics.load(w, HUB_BELL);
-      for (const req of takeAll(w, hub)) serve(io, req);
+      pump(io);
       if (Atomics.load(w, HUB_STATE) === CLOSING) break;
       await waitWordAsync(w, HUB_BELL, bell, Infinity);
     }
@@ -258,6 +282,10 @@ export async function runRedisIO(
 
 /** Gives back what the process holds, answers what is left, and ends. */
 async function shutdown(io: Io, w: Int32Array, hub: number): Promise<void> {
+  // What was sent without waiting before close() (a taskDone()) is done
+  // first; what waits for an answer gets one as the connection closes.
+  const started = takeAll(w, hub).map((req) => serve(io, req));
+  await Promise.all(started.filter((s) => s.post).map((s) => s.done));
   for (const holding of [...io.holdings]) {
     try {
       await holding.giveBack(io);
@@ -274,7 +302,11 @@ async function shutdown(io: Io, w: Int32Array, hub: number): Promise<void> {
   lockWord(w, HUB_LOCK, Infinity);
   try {
     for (const req of takeAllLocked(hub)) {
-      dropMessage(heap().i32[req + R_ARGS]);
+      const request = loadMessage(heap().i32[req + R_ARGS], true) as Request;
+      if (request.post === true) {
+        free(req);
+        continue;
+      }
       const reply = storeMessage(closed, "reply", () => []);
       const i32 = heap().i32;
       i32[req + R_REPLY] = reply;

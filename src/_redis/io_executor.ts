@@ -15,15 +15,18 @@ import {
   channelOf,
   forgetTaken,
   fromBytes,
-  getItem,
+  type Got,
   returnItems,
+  taking,
   toBytes,
+  took,
 } from "./io_queues.ts";
+import type { Arg } from "./io_redis.ts";
 import {
   EXEC_CANCEL,
   EXEC_FINISH,
+  EXEC_NEXT,
   EXEC_SUBMIT,
-  EXEC_TAKE,
 } from "./scripts_executor.ts";
 
 /** The first byte of an outcome: the task returned, or threw. */
@@ -172,38 +175,77 @@ defineOperation("exec.submit", {
   },
 });
 
-defineOperation("exec.take", {
-  run(io, op) {
-    const { key } = op.request as { key: string };
-    return getItem(
+/** Serve ids stopped in this process: their workers' next() answers null. */
+const stopped = new WeakMap<Io, Set<string>>();
+
+function stoppedOf(io: Io): Set<string> {
+  let set = stopped.get(io);
+  if (set === undefined) stopped.set(io, set = new Set());
+  return set;
+}
+
+interface NextFields {
+  key: string;
+  /** The serve() this worker belongs to. */
+  serve: string;
+  /** The task it just ran: its member, outcome and resultTtl. */
+  finished?: [string, Uint8Array, number];
+}
+
+defineOperation("exec.next", {
+  async run(io, op) {
+    const { key, serve, finished } = op.request as unknown as NextFields;
+    let finish: Arg[] = [];
+    if (finished !== undefined) {
+      forgetTaken(io, key, "f", finished[0]);
+      finish = [toBytes(finished[0]), finished[1], String(finished[2])];
+    }
+    const outcome = await taking<Got | -1 | null>(
       io,
       op,
-      { key, kind: "f", visibility: 0, blocking: true },
-      EXEC_TAKE,
-      [io.id, channelOf(key), resultsOf(key)],
+      key,
+      "f",
+      async () => {
+        const pending = finish;
+        finish = [];
+        if (stoppedOf(io).has(serve)) {
+          if (pending.length > 0) {
+            await io.redis.script(op, EXEC_FINISH, [key], [
+              io.id,
+              pending[0],
+              pending[1],
+              pending[2],
+              resultsOf(key),
+            ]);
+          }
+          return { done: true, value: null };
+        }
+        const r = await io.redis.script(op, EXEC_NEXT, [key], [
+          io.id,
+          channelOf(key),
+          resultsOf(key),
+          ...pending,
+        ]) as unknown[];
+        return took(io, key, "f", r, 0);
+      },
+      true,
     );
+    // An executor's queue is never shut down: -1 cannot come.
+    return outcome === -1 ? null : outcome ?? null;
   },
   async undo(io, op, value) {
+    if (value === null) return;
     const { key } = op.request as { key: string };
-    await returnItems(io, key, "f", [(value as [string, Uint8Array])[0]], true);
+    await returnItems(io, key, "f", [(value as Got)[0]], true);
   },
 });
 
-defineOperation("exec.finish", {
-  async run(io, op) {
-    const { key, member, outcome, resultTtl } = op.request as {
-      key: string;
-      member: string;
-      outcome: Uint8Array;
-      resultTtl: number;
-    };
-    forgetTaken(io, key, "f", member);
-    await io.redis.script(op, EXEC_FINISH, [key], [
-      io.id,
-      toBytes(member),
-      outcome,
-      String(resultTtl),
-      resultsOf(key),
-    ]);
+defineOperation("exec.stop", {
+  run(io, op) {
+    const { key, serve } = op.request as { key: string; serve: string };
+    stoppedOf(io).add(serve);
+    // Its workers waiting for a task look again, and stop.
+    io.channels.poke(channelOf(key));
+    return Promise.resolve();
   },
 });

@@ -60,6 +60,7 @@ const fenceKey = (key: string): string => `${key}:fence`;
  * Tries `attempt` until it succeeds, the deadline passes or the caller
  * withdraws, sleeping between tries until a message of `letters` on
  * `channel` or `retryIn` ms (what the attempt said: a lease that ends).
+ * Without `blocking`, tries once.
  */
 export async function untilDone<T>(
   io: Io,
@@ -71,10 +72,12 @@ export async function untilDone<T>(
   >,
   blocking: boolean,
 ): Promise<T | undefined> {
-  if (!blocking) {
-    const first = await attempt();
-    return first.done ? first.value : undefined;
-  }
+  // Most calls need no wait: they try before they listen. One that must
+  // wait listens, then tries again before it sleeps, so no message sent
+  // between the two tries is missed.
+  const first = await attempt();
+  if (first.done) return first.value;
+  if (!blocking || op.expired() || op.cancelled()) return undefined;
   const ch: Channel = await io.channels.join(channel, op);
   try {
     for (;;) {
@@ -432,5 +435,11 @@ defineOperation("event.wait", {
     } finally {
       io.channels.leave(ch);
     }
+  },
+});
+
+defineOperation("io.sent", {
+  run(io) {
+    return Promise.resolve(io.redis.sent);
   },
 });

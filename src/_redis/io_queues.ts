@@ -13,7 +13,7 @@ import {
   type Op,
   ownLimits,
 } from "./io.ts";
-import { type Arg, isConnectionFault, type Script } from "./io_redis.ts";
+import { isConnectionFault } from "./io_redis.ts";
 import { periodOf, Renewal, renewalLimits } from "./io_leases.ts";
 import { untilDone } from "./io_locks.ts";
 import {
@@ -160,61 +160,78 @@ interface GetFields {
 /** What a get answers: the item's member and its bytes. */
 export type Got = [string, Uint8Array];
 
+/** What one try to take an item came to (see TAKE). */
+export type Taking =
+  | { done: true; value: Got | -1 }
+  | { done: false; retryIn: number };
+
 /**
- * Takes an item for this process: waits as the request says. `script`
- * (by default QUEUE_GET with the request's visibility) answers as TAKE
- * does, with the visibility it used fourth if it chose it.
+ * Reads TAKE's answer: an item (now this process's to renew, with the
+ * visibility the script used, fourth, or `visibility`), shut down, or
+ * when to try again.
  */
-export async function getItem(
+export function took(
+  io: Io,
+  key: string,
+  kind: string,
+  r: unknown[],
+  visibility: number,
+): Taking {
+  if (r[0] === -1) return { done: true, value: -1 };
+  if (r[0] === 0) {
+    const lapse = r[1] as number;
+    return { done: false, retryIn: lapse > 0 ? lapse + 1 : 60_000 };
+  }
+  const member = fromBytes(r[1] as Uint8Array);
+  const used = (r[3] as number | undefined) ?? visibility;
+  if (used > 0) {
+    const t = takenOf(io, key, kind);
+    t.members.add(member);
+    track(io, t, used);
+  }
+  return { done: true, value: [member, r[2] as Uint8Array] };
+}
+
+/**
+ * Runs `attempt` (a try to take an item) as the request's wait says; a
+ * connection fault meanwhile makes the next renewal audit what this
+ * process holds (a take may have run without its answer reaching us).
+ */
+export async function taking<T>(
   io: Io,
   op: Op,
-  f: GetFields,
-  script: Script = QUEUE_GET,
-  args: Arg[] = [f.kind, io.id, String(f.visibility), channelOf(f.key)],
-): Promise<Got> {
-  const t = takenOf(io, f.key, f.kind);
-  let outcome: Got | -1 | undefined;
+  key: string,
+  kind: string,
+  attempt: () => Promise<
+    { done: true; value: T } | { done: false; retryIn: number }
+  >,
+  blocking: boolean,
+): Promise<T | undefined> {
   try {
-    outcome = await untilDone<Got | -1>(
-      io,
-      op,
-      channelOf(f.key),
-      "ps",
-      async () => {
-        const r = await io.redis.script(op, script, [f.key], args) as [
-          number,
-          ...unknown[],
-        ];
-        if (r[0] === -1) return { done: true, value: -1 };
-        if (r[0] === 0) {
-          const lapse = r[1] as number;
-          return { done: false, retryIn: lapse > 0 ? lapse + 1 : 60_000 };
-        }
-        const member = fromBytes(r[1] as Uint8Array);
-        const visibility = (r[3] as number | undefined) ?? f.visibility;
-        if (visibility > 0) {
-          t.members.add(member);
-          track(io, t, visibility);
-        }
-        return { done: true, value: [member, r[2] as Uint8Array] };
-      },
-      f.blocking,
-    );
+    return await untilDone<T>(io, op, channelOf(key), "ps", attempt, blocking);
   } catch (error) {
-    // The get may have run without its reply reaching us.
     if (error instanceof ConnectionError || isConnectionFault(error)) {
-      t.audit = true;
+      takenOf(io, key, kind).audit = true;
     }
     throw error;
   }
-  if (outcome === -1) throw new QueueShutDown();
-  if (outcome === undefined) throw new QueueEmpty();
-  return outcome;
 }
 
 defineOperation("queue.get", {
-  run(io, op) {
-    return getItem(io, op, op.request as unknown as GetFields);
+  async run(io, op) {
+    const f = op.request as unknown as GetFields;
+    const outcome = await taking<Got | -1>(io, op, f.key, f.kind, async () => {
+      const r = await io.redis.script(op, QUEUE_GET, [f.key], [
+        f.kind,
+        io.id,
+        String(f.visibility),
+        channelOf(f.key),
+      ]) as unknown[];
+      return took(io, f.key, f.kind, r, f.visibility);
+    }, f.blocking);
+    if (outcome === -1) throw new QueueShutDown();
+    if (outcome === undefined) throw new QueueEmpty();
+    return outcome;
   },
   async undo(io, op, value) {
     const f = op.request as unknown as GetFields;

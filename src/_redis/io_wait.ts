@@ -107,6 +107,13 @@ export class Channels {
     }
   }
 
+  /** Wakes every waiter of channel `name` here, as a message would. */
+  poke(name: string): void {
+    const ch = this.#channels.get(name);
+    if (ch === undefined) return;
+    for (const w of [...ch.waiters]) w.wake();
+  }
+
   /** Notes the channel's counts of `letters`. */
   mark(ch: Channel, letters: string): Mark {
     const out: number[] = [];

@@ -17,6 +17,7 @@ import {
   optionsObject,
   RedisObject,
   send,
+  sendAndForget,
   sendAsync,
 } from "./base.ts";
 import { fromRedis, toRedis } from "./codec.ts";
@@ -281,22 +282,17 @@ export class RedisQueue<T = unknown> extends RedisObject {
   /**
    * Marks done the earliest item this object got in this thread and has
    * not marked yet: it will not be delivered again, and join() counts it.
+   * It does not wait for Redis (as Python's task_done does not wait): what
+   * this process does next (a join() included) comes after it. If Redis
+   * cannot be reached meanwhile, the item is delivered again once this
+   * process's hold on it lapses (at least once).
    *
    * @throws {RangeError} More calls than items got.
+   * @throws {ConnectionError} The connection is closed.
    */
   taskDone(): void {
     const member = this.#doneMember();
-    send(this, "queue.done", { kind: this.#kind, member });
-  }
-
-  /**
-   * {@linkcode taskDone} without blocking the event loop.
-   *
-   * @returns When marked.
-   */
-  async taskDoneAsync(): Promise<void> {
-    const member = this.#doneMember();
-    await sendAsync(this, "queue.done", { kind: this.#kind, member });
+    sendAndForget(this, "queue.done", { kind: this.#kind, member });
   }
 
   /** Blocks until every item put (by anyone) has been marked done. */

@@ -20,12 +20,33 @@ return put(KEYS[1], 'f', ARGV[1], '', 0, ARGV[3])
 );
 
 /**
- * Takes a task for a worker. KEYS: B. ARGV: consumer, queue channel,
- * results channel. Returns as TAKE, with the task lease fourth.
+ * Lua: finish(B, me, member, outcome, ttl, results) stores and publishes a
+ * task's outcome, and ends its delivery.
  */
-export const EXEC_TAKE = new Script(
-  "exec_take",
-  TAKE + `
+const FINISH = `
+local function finish(B, me, member, outcome, ttl, results)
+  local id = string.sub(member, -16)
+  redis.call('LREM', B .. ':inflight:' .. me, 1, member)
+  if redis.call('HDEL', B .. ':items', id) == 1 then
+    redis.call('DECR', B .. ':unfinished')
+  end
+  redis.call('SET', B .. ':result:' .. id, outcome, 'PX', ttl)
+  redis.call('PUBLISH', results, 'd' .. id .. outcome)
+end
+`;
+
+/**
+ * A worker's step: finishes its last task, if it names one, then takes the
+ * next. KEYS: B. ARGV: consumer, queue channel, results channel, then
+ * optionally member, outcome bytes, resultTtl ms. Returns as TAKE, with the
+ * task lease fourth.
+ */
+export const EXEC_NEXT = new Script(
+  "exec_next",
+  TAKE + FINISH + `
+if #ARGV > 3 then
+  finish(KEYS[1], ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[3])
+end
 local lease = tonumber(redis.call('HGET', KEYS[1] .. ':config', 'taskLease') or '30000')
 local r = take(KEYS[1], 'f', ARGV[1], lease, ARGV[2])
 if r[1] == 1 then
@@ -37,22 +58,13 @@ return r
 );
 
 /**
- * Finishes a task: stores and publishes its outcome, and ends its delivery.
- * KEYS: B. ARGV: consumer, member, outcome bytes, resultTtl ms, results
- * channel.
+ * Finishes a task (see FINISH). KEYS: B. ARGV: consumer, member, outcome
+ * bytes, resultTtl ms, results channel.
  */
 export const EXEC_FINISH = new Script(
   "exec_finish",
-  `
-local B, id = KEYS[1], string.sub(ARGV[2], -16)
-redis.call('LREM', B .. ':inflight:' .. ARGV[1], 1, ARGV[2])
-if redis.call('HDEL', B .. ':items', id) == 1 then
-  redis.call('DECR', B .. ':unfinished')
-end
-redis.call('SET', B .. ':result:' .. id, ARGV[3], 'PX', ARGV[4])
-redis.call('PUBLISH', ARGV[5], 'd' .. id .. ARGV[3])
-return 1
-`,
+  FINISH +
+    `finish(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) return 1`,
 );
 
 /**

@@ -6,12 +6,11 @@
 // A task is never a reason to import anything.
 import type { RedisConnection } from "./connection.ts";
 import { describeClass } from "../_locate.ts";
-import { Event } from "../event.ts";
 import { Queue } from "../queue.ts";
 import { Thread } from "../thread.ts";
 import { checkInteger, checkOptions, describeValue } from "../_validate.ts";
 import { callerModules } from "../_locate.ts";
-import { ownerOfObject, sendAsync } from "./base.ts";
+import { ownerOfObject, send, sendAsync } from "./base.ts";
 import { fromRedis, toRedis } from "./codec.ts";
 import { ConnectionError } from "./errors.ts";
 import { RedisExecutor, sourceHash, type Task } from "./executor.ts";
@@ -122,25 +121,17 @@ async function runOne(
   }
 }
 
-/** Sleeps `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}
-
 /**
  * A worker thread of serve(): loads the modules, says it is ready (null)
- * or why not, then runs tasks until `stop` is set.
+ * or why not, then runs tasks until its serve() is stopped. Each step
+ * reports the task it ran and takes the next in one request (one round
+ * trip), blocking this thread while it waits (its event loop has nothing
+ * else to do).
  */
 export async function runTasks(
   executor: RedisExecutor,
+  serveId: string,
   modules: string[],
-  stop: Event,
   reports: Queue<string | null>,
 ): Promise<void> {
   let exported: Map<string, Exported[]>;
@@ -152,40 +143,25 @@ export async function runTasks(
   }
   reports.put(null);
   const owner = ownerOfObject(executor);
-  const abort = new AbortController();
-  stop.waitAsync().then(() => abort.abort());
-  while (!abort.signal.aborted) {
-    let got: [string, Uint8Array];
+  let finished: [string, Uint8Array, number] | undefined;
+  for (;;) {
+    let got: [string, Uint8Array] | null;
     try {
-      got = await sendAsync(
-        executor,
-        "exec.take",
-        {},
-        Infinity,
-        abort.signal,
-      ) as [string, Uint8Array];
+      got = send(executor, "exec.next", { serve: serveId, finished }) as
+        | [string, Uint8Array]
+        | null;
     } catch (error) {
-      if (abort.signal.aborted || owner.closed) {
-        break;
-      }
-      if (!(error instanceof ConnectionError)) throw error;
-      // Redis is away: try again (the calls retry for connectTimeout).
-      await pause(1_000, abort.signal);
+      if (owner.closed || !(error instanceof ConnectionError)) throw error;
+      // Redis is away (the call retried for connectTimeout): a task not
+      // reported runs again elsewhere once its lease lapses. Try again.
+      finished = undefined;
       continue;
     }
+    finished = undefined;
+    if (got === null) return;
     const done = await runOne(owner, got[1], exported, modules);
-    try {
-      await sendAsync(executor, "exec.finish", {
-        member: got[0],
-        outcome: done.outcome,
-        resultTtl: done.resultTtl,
-      });
-    } catch (error) {
-      // Unreachable: the task's lease lapses and it runs again elsewhere.
-      if (!(error instanceof ConnectionError)) throw error;
-    }
+    finished = [got[0], done.outcome, done.resultTtl];
   }
-  stop.set();
 }
 
 function checkModules(modules: unknown): string[] {
@@ -230,14 +206,14 @@ export async function serve(
     1024,
   );
   const executor = new RedisExecutor(owner, name);
-  const stop = new Event();
+  const serveId = crypto.randomUUID();
   const reports = new Queue<string | null>();
   const threads: Thread[] = [];
   for (let i = 0; i < maxWorkers; i++) {
     const thread = new Thread({
       target: runTasks,
       module: new URL("./serve.ts", import.meta.url),
-      args: [executor, modules, stop, reports],
+      args: [executor, serveId, modules, reports],
       name: `RedisWorker-${name}_${i}`,
       daemon: false,
     });
@@ -245,7 +221,9 @@ export async function serve(
     threads.push(thread);
   }
   const stopAll = async (): Promise<void> => {
-    stop.set();
+    if (!owner.closed) {
+      await sendAsync(executor, "exec.stop", { serve: serveId });
+    }
     for (const t of threads) await t.joinAsync();
   };
   for (let i = 0; i < maxWorkers; i++) {
