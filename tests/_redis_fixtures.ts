@@ -117,3 +117,19 @@ export function bump(
 ): void {
   for (let i = 0; i < n; i++) map.update(key, (v) => (v ?? 0) + 1);
 }
+
+/** Connects to `url` itself and reports (out[0]) how many I/O threads run. */
+export async function connectHere(url: string, out: Int32Array): Promise<void> {
+  const { connect } = await import("../src/redis.ts");
+  const { enumerate } = await import("../mod.ts");
+  await using redis = await connect(url, { prefix: "here" });
+  new redis.Event("e").isSet();
+  out[0] = enumerate().filter((t) => t.name.startsWith("RedisIO")).length;
+}
+
+/** out[0] = 1 if `sem` arrived as a BoundedSemaphore, and works. */
+export function isBounded(sem: RedisSemaphore, out: Int32Array): void {
+  out[0] = sem.constructor.name === "RedisBoundedSemaphore" ? 1 : 2;
+  sem.acquire();
+  sem.release();
+}

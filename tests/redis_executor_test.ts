@@ -214,6 +214,59 @@ redisTest(
   120_000,
 );
 
+redisTest(
+  "a result of a class whose module this process never loaded: the future fails with a TypeError, nothing imported",
+  async () => {
+    const prefix = freshPrefix();
+    await using redis = await open(prefix);
+    const dir = await Deno.makeTempDir();
+    const worker = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./_redis_worker.ts", import.meta.url).href,
+        server!.url,
+        prefix,
+        "strangers",
+        `${dir}/ready`,
+        "1",
+        "./_redis_stranger_tasks.ts",
+      ],
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    const marker = `${dir}/imported`;
+    Deno.env.set("WEFT_STRANGER_MARKER", marker);
+    try {
+      const deadline = performance.now() + 30_000;
+      while (!(await Deno.stat(`${dir}/ready`).then(() => true, () => false))) {
+        assert.ok(performance.now() < deadline, "the worker did not start");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const pool = new redis.Executor("strangers");
+      // Submitted by name: this process has no such function.
+      const makeStranger = { makeStranger() {} }.makeStranger;
+      const future = pool.submit(makeStranger);
+      await assert.rejects(
+        future.resultAsync(30_000),
+        (e: Error) => e instanceof TypeError && /Stranger/.test(e.message),
+      );
+      assert.throws(() => future.result(), TypeError);
+      assert.equal(
+        await Deno.stat(marker).then(() => true, () => false),
+        false,
+        "the stranger's module was not imported",
+      );
+    } finally {
+      Deno.env.delete("WEFT_STRANGER_MARKER");
+      worker.kill("SIGKILL");
+      await worker.status;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  120_000,
+);
+
 redisTest("serve() with modules that cannot load rejects", async () => {
   await using redis = await open();
   await assert.rejects(

@@ -1,18 +1,12 @@
 // connect() and the connection: the hub of the URL (started here when it is
 // not running yet: its I/O thread is a daemon thread of this library), the
 // connection's own "closed" flag in shared memory, and its classes, bound to
-// it (`new redis.Lock(name)`).
-//
-// Redis objects travel by name: to a local thread as their kind, name,
-// options and connection (its hub and flag: the thread uses the same I/O
-// thread), and inside a value stored in Redis as their kind, name and
-// options alone, rebuilt on the connection that reads the value.
-import { defineExtension } from "../_codec.ts";
-import { describeClass } from "../_locate.ts";
-import { heap } from "../_heap.ts";
+// it (`new redis.Lock(name)`). How objects and connections travel to other
+// threads: src/_redis/travel.ts.
+import { free, heap } from "../_heap.ts";
 import { loadMessage } from "../_message.ts";
 import { checkOptions, describeValue, TIMEOUT_MAX } from "../_validate.ts";
-import { waitWordAsync } from "../_wait.ts";
+import { lockWord, unlockWord, waitWordAsync } from "../_wait.ts";
 import { Thread } from "../thread.ts";
 import { ConnectionError, type ErrorReply, rebuild } from "./errors.ts";
 import {
@@ -34,14 +28,7 @@ import {
   withDirectory,
 } from "./hub.ts";
 import { runRedisIO } from "./io.ts";
-import { lockWord, unlockWord } from "../_wait.ts";
-import {
-  bindLink,
-  describeObject,
-  ownerOfObject,
-  RedisObject,
-} from "./base.ts";
-import { decodingWith, storingInRedis } from "./codec.ts";
+import { bindLink } from "./base.ts";
 import {
   type LeaseOptions,
   RedisBoundedSemaphore,
@@ -64,7 +51,6 @@ import {
 import { type ExecutorOptions, RedisExecutor } from "./executor.ts";
 import { serve, type ServeHandle, type ServeOptions } from "./serve.ts";
 import type { SharedKey } from "../_key_codec.ts";
-import { free } from "../_heap.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {
@@ -88,7 +74,7 @@ const DEFAULT_TIMEOUT = 30_000;
 const CLOSE_WAIT_MS = 10_000;
 
 /** A connection's identity, as it travels to another thread. */
-interface Travel {
+export interface Travel {
   id: string;
   url: string;
   prefix: string;
@@ -103,8 +89,23 @@ const known = new Map<string, WeakRef<RedisConnection>>();
 /** The connections this thread opened, newest last. */
 const opened: RedisConnection[] = [];
 
-let travelOf!: (c: RedisConnection) => Travel;
+let travelOf_!: (c: RedisConnection) => Travel;
 let makeConnection!: (t: Travel) => RedisConnection;
+
+/** How a connection travels to another thread. */
+export function travelOf(connection: RedisConnection): Travel {
+  return travelOf_(connection);
+}
+
+/** The connection of travelling state, in this thread. */
+export function connectionOf(t: Travel): RedisConnection {
+  return known.get(t.id)?.deref() ?? makeConnection(t);
+}
+
+/** The connection this thread opened last and has not closed. */
+export function latestOpened(): RedisConnection | undefined {
+  return opened[opened.length - 1];
+}
 
 /**
  * A connection to one Redis server, and the classes of this module bound to
@@ -247,7 +248,7 @@ export class RedisConnection {
   }
 
   static {
-    travelOf = (c) => c.#travel;
+    travelOf_ = (c) => c.#travel;
     makeConnection = (t) => new RedisConnection(t);
   }
 
@@ -524,128 +525,5 @@ function failure(
   });
 }
 
-/** The connection of travelling state, in this thread. */
-function connectionOf(t: Travel): RedisConnection {
-  const known_ = known.get(t.id)?.deref();
-  return known_ ?? makeConnection(t);
-}
-
-type Kind = new (
-  owner: RedisConnection,
-  name: string,
-  ...rest: never[]
-) => RedisObject;
-
-const KINDS: Record<string, Kind> = {
-  lock: RedisLock,
-  rlock: RedisRLock,
-  semaphore: RedisSemaphore,
-  event: RedisEvent,
-  queue: RedisQueue,
-  lifoqueue: RedisLifoQueue,
-  priorityqueue: RedisPriorityQueue,
-  value: RedisSharedValue,
-  list: RedisSharedList,
-  map: RedisSharedMap,
-  executor: RedisExecutor,
-} as unknown as Record<string, Kind>;
-
-function isPlain(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null &&
-    Object.getPrototypeOf(v) === Object.prototype;
-}
-
-function rebuildObject(
-  state: unknown,
-  foreign: boolean,
-): RedisObject {
-  const s = state as {
-    kind?: unknown;
-    name?: unknown;
-    options?: unknown;
-    c?: unknown;
-  };
-  const kind = typeof s?.kind === "string" && Object.hasOwn(KINDS, s.kind)
-    ? KINDS[s.kind]
-    : undefined;
-  if (
-    !(isPlain(state) || state instanceof RedisRef) || kind === undefined ||
-    typeof s.name !== "string" || !isPlain(s.options)
-  ) {
-    throw new TypeError(
-      `Cannot rebuild a Redis object: its description is not one this ` +
-        `library wrote`,
-    );
-  }
-  let owner: RedisConnection | undefined;
-  if (!foreign && state instanceof RedisRef) {
-    owner = connectionOf(s.c as Travel);
-  } else {
-    const reading = decodingWith();
-    owner = reading instanceof RedisConnection
-      ? reading
-      : opened[opened.length - 1];
-  }
-  if (owner === undefined) {
-    throw new TypeError(
-      `Cannot rebuild the Redis ${s.kind} "${s.name}": no connection is ` +
-        `open in this thread`,
-    );
-  }
-  const o = s.options;
-  switch (s.kind) {
-    case "semaphore":
-      return new (kind as unknown as typeof RedisSemaphore)(
-        owner,
-        s.name,
-        o.value as number,
-        o,
-      );
-    case "value":
-    case "list":
-    case "map":
-      return new kind(owner, s.name);
-    default:
-      return new (kind as unknown as new (
-        owner: RedisConnection,
-        name: string,
-        options: unknown,
-      ) => RedisObject)(owner, s.name, o);
-  }
-}
-
-/**
- * How a Redis object travels to another thread: as an instance of this
- * exported class, so that a thread which has not loaded this module yet
- * imports it (and its way to rebuild objects) before it decodes one.
- */
-export class RedisRef {
-  /**
-   * Describes an object for another thread.
-   *
-   * @param kind The object's kind.
-   * @param name Its name.
-   * @param options Its options.
-   * @param c Its connection.
-   */
-  constructor(
-    readonly kind: string,
-    readonly name: string,
-    readonly options: Record<string, unknown>,
-    readonly c: Travel,
-  ) {}
-}
-describeClass(RedisRef, [import.meta.url]);
-
-defineExtension(
-  RedisObject,
-  (object) => {
-    const { kind, name, options } = describeObject(object);
-    // Stored in Redis, an object is its name: the reader's connection.
-    if (storingInRedis()) return { kind, name, options };
-    const owner = ownerOfObject(object) as RedisConnection;
-    return new RedisRef(kind, name, options, travelOf(owner));
-  },
-  (state, _async, foreign) => rebuildObject(state, foreign),
-  { foreign: true, name: "RedisObject" },
-);
+// Objects travel by name (src/_redis/travel.ts defines how).
+import "./travel.ts";

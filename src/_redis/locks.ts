@@ -327,7 +327,10 @@ export class RedisSemaphore extends RedisObject {
     checkInteger(value, "value", 0, Number.MAX_SAFE_INTEGER);
     const opts = optionsObject(options);
     const lease = leaseOf(opts);
-    super(owner, "semaphore", name, { value, lease });
+    const bounded = new.target === RedisBoundedSemaphore ||
+      new.target.prototype instanceof RedisBoundedSemaphore;
+    // Bounded or not, one kind in Redis; `bounded` travels with it.
+    super(owner, "semaphore", name, { value, lease, bounded });
     this.#value = value;
     this.#lease = lease;
   }
