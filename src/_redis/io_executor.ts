@@ -14,7 +14,6 @@ import { defineOperation, type Holding, type Io, ownLimits } from "./io.ts";
 import {
   channelOf,
   forgetTaken,
-  fromBytes,
   type Got,
   returnItems,
   taking,
@@ -127,6 +126,14 @@ async function fetchMissed(io: Io, s: Submitted): Promise<void> {
   }
 }
 
+/** A task id: 16 random hex digits (a collision: about 2^-32 in 2^16 tasks). */
+function taskId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  let id = "";
+  for (const b of bytes) id += b.toString(16).padStart(2, "0");
+  return id;
+}
+
 /** Withdraws the tasks whose futures were cancelled before they started. */
 function sweep(io: Io, s: Submitted): void {
   for (const [id, future] of s.pending) {
@@ -159,16 +166,22 @@ defineOperation("exec.submit", {
           throw error;
         });
       await s.listening;
-      const id = await io.redis.script(op, EXEC_SUBMIT, [key], [
-        task,
-        String(taskLease),
-        channelOf(key),
-      ]);
-      if (typeof id === "number") {
-        throw new ConnectionError(`The executor's queue refused the task`);
-      }
-      s.pending.set(fromBytes(id as Uint8Array), future);
+      // Waiting before the task is: its result may come before the
+      // script's answer does.
+      const id = taskId();
+      s.pending.set(id, future);
       s.sweep ??= setInterval(() => sweep(io, s), SWEEP_MS);
+      try {
+        await io.redis.script(op, EXEC_SUBMIT, [key], [
+          task,
+          String(taskLease),
+          channelOf(key),
+          id,
+        ]);
+      } catch (error) {
+        s.pending.delete(id);
+        throw error;
+      }
     } catch (error) {
       fail(future, error);
     }

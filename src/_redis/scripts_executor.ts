@@ -8,14 +8,15 @@ import { Script } from "./io_redis.ts";
 import { PUT, TAKE } from "./scripts_queues.ts";
 
 /**
- * Submits a task. KEYS: B. ARGV: task bytes, taskLease ms, queue channel.
- * Returns its id.
+ * Submits a task under the id its submitter chose (so that its result,
+ * which may come before this script's answer, finds its future). KEYS: B.
+ * ARGV: task bytes, taskLease ms, queue channel, id. Returns the id.
  */
 export const EXEC_SUBMIT = new Script(
   "exec_submit",
   PUT + `
 redis.call('HSET', KEYS[1] .. ':config', 'taskLease', ARGV[2])
-return put(KEYS[1], 'f', ARGV[1], '', 0, ARGV[3])
+return put(KEYS[1], 'f', ARGV[1], '', 0, ARGV[3], ARGV[4])
 `,
 );
 

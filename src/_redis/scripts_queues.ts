@@ -42,14 +42,15 @@ end
 `;
 
 /**
- * Lua: put(B, kind, item, sort, maxsize, channel) puts an item. Returns its
- * id, 0 when the queue is full, -1 when it is shut down.
+ * Lua: put(B, kind, item, sort, maxsize, channel, id) puts an item, under
+ * `id` (16 hex digits) if given, else the next of B:seq. Returns its id, 0
+ * when the queue is full, -1 when it is shut down.
  */
 export const PUT = SIZE + `
-local function put(B, kind, item, sort, max, channel)
+local function put(B, kind, item, sort, max, channel, id)
   if redis.call('HEXISTS', B .. ':meta', 'shutdown') == 1 then return -1 end
   if max > 0 and size(B, kind) >= max then return 0 end
-  local id = string.format('%016x', redis.call('INCR', B .. ':seq'))
+  id = id or string.format('%016x', redis.call('INCR', B .. ':seq'))
   redis.call('HSET', B .. ':items', id, item)
   if kind == 'p' then
     redis.call('ZADD', B, 0, sort .. id)
