@@ -195,6 +195,30 @@ redisTest(
 );
 
 redisTest(
+  "RLock and Semaphore have async forms: acquireAsync, releaseAsync, holdAsync",
+  async () => {
+    await using redis = await open();
+    const lock = new redis.RLock("r");
+    assert.equal(await lock.acquireAsync(), true);
+    assert.equal(await lock.acquireAsync({ timeout: 0 }), true);
+    await lock.releaseAsync();
+    await lock.releaseAsync();
+    assert.equal(await lock.lockedAsync(), false);
+    const sem = new redis.Semaphore("s", 1);
+    assert.equal(
+      await sem.holdAsync(async () => await sem.valueAsync()),
+      0,
+    );
+    assert.equal(await sem.valueAsync(), 1);
+    {
+      using _ = await sem.holdAsync();
+      assert.equal(await sem.valueAsync(), 0);
+    }
+    assert.equal(await sem.valueAsync(), 1);
+  },
+);
+
+redisTest(
   "Semaphore counts units across threads; release without a unit is a ThreadError",
   async () => {
     await using redis = await open();

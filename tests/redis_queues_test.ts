@@ -187,6 +187,27 @@ redisTest(
 );
 
 redisTest(
+  "putAsync() on a full queue waits; aborted, it rejects and puts nothing",
+  async () => {
+    await using redis = await open();
+    const q = new redis.Queue<number>("q", { maxsize: 1 });
+    await q.putAsync(1);
+    const controller = new AbortController();
+    const pending = q.putAsync(2, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("stop")), 50);
+    await assert.rejects(pending, /stop/);
+    assert.equal(await q.getAsync(), 1);
+    assert.throws(() => q.getNowait(), QueueEmpty);
+    await assert.rejects(
+      q.putAsync(3, { blocking: false, timeout: 1 }),
+      TypeError,
+    );
+    await q.putAsync(4, { timeout: 1_000 });
+    await assert.rejects(q.putAsync(5, { timeout: 50 }), QueueFull);
+  },
+);
+
+redisTest(
   "visibility 0: an item is done with once taken, and still pairs with taskDone",
   async () => {
     await using redis = await open();
