@@ -267,6 +267,23 @@ redisTest(
   120_000,
 );
 
+redisTest(
+  "stop() ends the workers at once, waiting ones and a running one's next step",
+  async () => {
+    await using redis = await open();
+    const serving = await redis.serve("ex", { maxWorkers: 3, modules: TASKS });
+    const pool = new redis.Executor("ex");
+    // One worker busy for a moment, the others waiting for a task.
+    const busy = pool.submit(later, 300, "done");
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    await serving.stop();
+    const took = performance.now() - t0;
+    assert.ok(took < 3_000, `stop() took ${took} ms`);
+    assert.equal(await busy, "done", "the running task finished and reported");
+  },
+);
+
 redisTest("serve() with modules that cannot load rejects", async () => {
   await using redis = await open();
   await assert.rejects(

@@ -10,7 +10,13 @@ import { dropMessage, storeEncoded, storeMessage } from "../_message.ts";
 import { FUTURE_CANCELLED } from "../_layout.ts";
 import { foreignMessage } from "./codec.ts";
 import { ConnectionError } from "./errors.ts";
-import { defineOperation, type Holding, type Io, ownLimits } from "./io.ts";
+import {
+  defineOperation,
+  type Holding,
+  type Io,
+  type Op,
+  ownLimits,
+} from "./io.ts";
 import {
   channelOf,
   forgetTaken,
@@ -149,6 +155,45 @@ function sweep(io: Io, s: Submitted): void {
   }
 }
 
+/** Tasks submitted in the same turn of this thread, sent as one script. */
+interface Batch {
+  ids: string[];
+  tasks: Uint8Array[];
+  done: Promise<void>;
+}
+
+const batches = new WeakMap<Submitted, Batch>();
+
+/**
+ * Adds a task to this turn's batch of its executor (the first one of the
+ * turn sends the batch once the turn's other requests are in): a loop of
+ * submit() calls costs one round trip, not one each.
+ */
+function enqueue(
+  io: Io,
+  op: Op,
+  s: Submitted,
+  id: string,
+  task: Uint8Array,
+  taskLease: number,
+): Promise<void> {
+  let batch = batches.get(s);
+  if (batch === undefined) {
+    const fresh: Batch = { ids: [], tasks: [], done: Promise.resolve() };
+    // After the microtasks queued now: the other submits of this turn.
+    fresh.done = Promise.resolve().then(() => {
+      batches.delete(s);
+      const args: Arg[] = [String(taskLease), channelOf(s.key)];
+      fresh.ids.forEach((id, i) => args.push(id, fresh.tasks[i]));
+      return io.redis.script(op, EXEC_SUBMIT, [s.key], args).then(() => {});
+    });
+    batches.set(s, batch = fresh);
+  }
+  batch.ids.push(id);
+  batch.tasks.push(task);
+  return batch.done;
+}
+
 defineOperation("exec.submit", {
   async run(io, op) {
     const { key, task, future, taskLease } = op.request as {
@@ -172,12 +217,7 @@ defineOperation("exec.submit", {
       s.pending.set(id, future);
       s.sweep ??= setInterval(() => sweep(io, s), SWEEP_MS);
       try {
-        await io.redis.script(op, EXEC_SUBMIT, [key], [
-          task,
-          String(taskLease),
-          channelOf(key),
-          id,
-        ]);
+        await enqueue(io, op, s, id, task, taskLease);
       } catch (error) {
         s.pending.delete(id);
         throw error;
@@ -258,7 +298,7 @@ defineOperation("exec.stop", {
     const { key, serve } = op.request as { key: string; serve: string };
     stoppedOf(io).add(serve);
     // Its workers waiting for a task look again, and stop.
-    io.channels.poke(channelOf(key));
+    io.channels.poke(channelOf(key), "s");
     return Promise.resolve();
   },
 });

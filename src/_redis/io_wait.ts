@@ -72,7 +72,8 @@ export class Channels {
     ch.ready ??= this.#io.subscribe(
       limits,
       name,
-      (message: Buffer) => this.#deliver(target, message),
+      (message: Buffer) =>
+        this.#deliver(target, String.fromCharCode(message[0] ?? 0)),
     ).then(() => {}, (error: unknown) => {
       target.ready = undefined;
       throw error;
@@ -99,19 +100,20 @@ export class Channels {
     Deno.unrefTimer(ch.linger);
   }
 
-  #deliver(ch: Channel, message: Buffer): void {
-    const letter = String.fromCharCode(message[0] ?? 0);
+  #deliver(ch: Channel, letter: string): void {
     ch.counts.set(letter, ch.seen(letter) + 1);
     for (const w of [...ch.waiters]) {
       if (w.letters.includes(letter)) w.wake();
     }
   }
 
-  /** Wakes every waiter of channel `name` here, as a message would. */
-  poke(name: string): void {
+  /**
+   * Delivers a message of `letter` on channel `name` here only, as if it
+   * had come from Redis: its waiters, and those about to wait, look again.
+   */
+  poke(name: string, letter: string): void {
     const ch = this.#channels.get(name);
-    if (ch === undefined) return;
-    for (const w of [...ch.waiters]) w.wake();
+    if (ch !== undefined) this.#deliver(ch, letter);
   }
 
   /** Notes the channel's counts of `letters`. */

@@ -8,15 +8,18 @@ import { Script } from "./io_redis.ts";
 import { PUT, TAKE } from "./scripts_queues.ts";
 
 /**
- * Submits a task under the id its submitter chose (so that its result,
+ * Submits tasks under the ids their submitter chose (so that a result,
  * which may come before this script's answer, finds its future). KEYS: B.
- * ARGV: task bytes, taskLease ms, queue channel, id. Returns the id.
+ * ARGV: taskLease ms, queue channel, then id, task bytes pairs.
  */
 export const EXEC_SUBMIT = new Script(
   "exec_submit",
   PUT + `
-redis.call('HSET', KEYS[1] .. ':config', 'taskLease', ARGV[2])
-return put(KEYS[1], 'f', ARGV[1], '', 0, ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[1] .. ':config', 'taskLease', ARGV[1])
+for i = 3, #ARGV, 2 do
+  put(KEYS[1], 'f', ARGV[i + 1], '', 0, ARGV[2], ARGV[i])
+end
+return 1
 `,
 );
 
