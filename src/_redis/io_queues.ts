@@ -97,6 +97,7 @@ function track(io: Io, t: Taken, visibility: number): void {
   t.renewal = renewal;
 }
 
+/** Where items that come are announced (see scripts_queues.ts). */
 export const channelOf = (key: string): string => `${key}:ch`;
 
 // Members are bytes (a priority's sort key is binary): here they are
@@ -129,7 +130,7 @@ defineOperation("queue.put", {
     const outcome = await untilDone<number>(
       io,
       op,
-      channelOf(f.key),
+      `${channelOf(f.key)}:room`,
       "gs",
       async () => {
         const r = await io.redis.script(op, QUEUE_PUT, [f.key], [
@@ -299,7 +300,7 @@ defineOperation("queue.unreadable", {
 defineOperation("queue.join", {
   async run(io, op) {
     const { key } = op.request as { key: string };
-    await untilDone<true>(io, op, channelOf(key), "j", async () => {
+    await untilDone<true>(io, op, `${channelOf(key)}:done`, "j", async () => {
       const left = await io.redis.run(op, ["GET", `${key}:unfinished`]);
       const n = left === null ? 0 : Number(new TextDecoder().decode(
         left as Uint8Array,

@@ -8,8 +8,10 @@
 // member to its own list B:inflight:<consumer>, and keeps its heartbeat
 // (score: expiry, server clock) in B:consumers fresh; when a heartbeat
 // lapses, the next get() anywhere puts that consumer's items back, first in
-// line. Every change publishes on the queue's channel: "p" put, "g" got,
-// "j" all done, "s" shut down.
+// line. Every change publishes on one of the queue's channels, so that each
+// process hears only what it waits for: B:ch "p" (an item is there, for
+// get()), B:ch:room "g" (one was taken, for put()), B:ch:done "j" (all
+// done, for join()), and "s" (shut down) on all three.
 import { Script } from "./io_redis.ts";
 import { NOW } from "./scripts_locks.ts";
 
@@ -111,7 +113,7 @@ local function take(B, kind, me, visibility, channel)
     redis.call('RPUSH', B .. ':inflight:' .. me, member)
     redis.call('ZADD', consumers, now + visibility, me)
   end
-  redis.call('PUBLISH', channel, 'g')
+  redis.call('PUBLISH', channel .. ':room', 'g')
   return {1, member, item}
 end
 `;
@@ -140,7 +142,7 @@ if redis.call('HDEL', B .. ':items', string.sub(ARGV[2], -16)) == 1 then
   local left = redis.call('DECR', B .. ':unfinished')
   if left <= 0 then
     if left < 0 then redis.call('SET', B .. ':unfinished', 0) end
-    redis.call('PUBLISH', ARGV[3], 'j')
+    redis.call('PUBLISH', ARGV[3] .. ':done', 'j')
   end
   return math.max(left, 0)
 end
@@ -229,13 +231,15 @@ if ARGV[2] == '1' then
     local left = redis.call('DECRBY', B .. ':unfinished', n)
     if left <= 0 then
       if left < 0 then redis.call('SET', B .. ':unfinished', 0) end
-      redis.call('PUBLISH', ARGV[3], 'j')
+      redis.call('PUBLISH', ARGV[3] .. ':done', 'j')
     end
   end
 elseif redis.call('HGET', meta, 'shutdown') ~= 'immediate' then
   redis.call('HSET', meta, 'shutdown', '1')
 end
-redis.call('PUBLISH', ARGV[3], 's')
+for _, suffix in ipairs({'', ':room', ':done'}) do
+  redis.call('PUBLISH', ARGV[3] .. suffix, 's')
+end
 return 1
 `,
 );
