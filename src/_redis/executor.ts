@@ -106,8 +106,12 @@ export class RedisExecutor extends RedisObject {
   readonly #resultTtl: number;
   readonly #taskLease: number;
   #shutdown = false;
+  #submitted = 0;
   readonly #futures = new Set<Future<unknown>>();
-  readonly #hashes = new WeakMap<object, string>();
+  readonly #described = new WeakMap<
+    object,
+    { source: string; modules: string[] }
+  >();
 
   /**
    * Names an executor.
@@ -159,15 +163,16 @@ export class RedisExecutor extends RedisObject {
     if (this.#shutdown) {
       throw new ThreadError("cannot schedule new futures after shutdown");
     }
-    let source = this.#hashes.get(fn);
-    if (source === undefined) {
-      source = sourceHash(fn);
-      this.#hashes.set(fn, source);
+    // Described once per function (a stack is costly to read).
+    let where = this.#described.get(fn);
+    if (where === undefined) {
+      where = { source: sourceHash(fn), modules: callerModules() };
+      this.#described.set(fn, where);
     }
     const task: Task = {
       name: fn.name,
-      modules: callerModules(),
-      source,
+      modules: where.modules,
+      source: where.source,
       resultTtl: this.#resultTtl,
       args: toRedis(args, "args"),
     };
@@ -185,8 +190,8 @@ export class RedisExecutor extends RedisObject {
   }
 
   #track(future: Future<unknown>): void {
-    // Forget the done ones now and then, so the set stays small.
-    if (this.#futures.size >= 1024) {
+    // Forget the done ones every 1,024 submits, so the set stays small.
+    if ((++this.#submitted & 1023) === 0) {
       for (const f of this.#futures) if (f.done()) this.#futures.delete(f);
     }
     this.#futures.add(future);

@@ -17,8 +17,9 @@ export const EXEC_SUBMIT = new Script(
   PUT + `
 redis.call('HSET', KEYS[1] .. ':config', 'taskLease', ARGV[1])
 for i = 3, #ARGV, 2 do
-  put(KEYS[1], 'f', ARGV[i + 1], '', 0, ARGV[2], ARGV[i])
+  put(KEYS[1], 'f', ARGV[i + 1], '', 0, false, ARGV[i])
 end
+redis.call('PUBLISH', ARGV[2], 'p')
 return 1
 `,
 );

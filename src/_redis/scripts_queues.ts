@@ -45,8 +45,9 @@ end
 
 /**
  * Lua: put(B, kind, item, sort, maxsize, channel, id) puts an item, under
- * `id` (16 hex digits) if given, else the next of B:seq. Returns its id, 0
- * when the queue is full, -1 when it is shut down.
+ * `id` (16 hex digits) if given, else the next of B:seq, and announces it
+ * on `channel` (unless false: the caller announces a batch once). Returns
+ * its id, 0 when the queue is full, -1 when it is shut down.
  */
 export const PUT = SIZE + `
 local function put(B, kind, item, sort, max, channel, id)
@@ -60,7 +61,7 @@ local function put(B, kind, item, sort, max, channel, id)
     redis.call('RPUSH', B, id)
   end
   redis.call('INCR', B .. ':unfinished')
-  redis.call('PUBLISH', channel, 'p')
+  if channel then redis.call('PUBLISH', channel, 'p') end
   return id
 end
 `;
