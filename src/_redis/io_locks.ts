@@ -81,6 +81,8 @@ export async function untilDone<T>(
   const ch: Channel = await io.channels.join(channel, op);
   try {
     for (;;) {
+      // A caller that left is not served afterwards.
+      if (op.cancelled()) return undefined;
       const mark = io.channels.mark(ch, letters);
       const outcome = await attempt();
       if (outcome.done) return outcome.value;

@@ -24,6 +24,7 @@ import {
   QUEUE_RETURN,
   QUEUE_SHUTDOWN,
   QUEUE_SIZE,
+  QUEUE_UNPUT,
 } from "./scripts_queues.ts";
 import { ConnectionError } from "./errors.ts";
 
@@ -127,7 +128,7 @@ interface PutFields {
 defineOperation("queue.put", {
   async run(io, op) {
     const f = op.request as unknown as PutFields;
-    const outcome = await untilDone<number>(
+    const outcome = await untilDone<string | -1>(
       io,
       op,
       `${channelOf(f.key)}:room`,
@@ -142,12 +143,21 @@ defineOperation("queue.put", {
         ]) as number | Uint8Array;
         return r === 0
           ? { done: false, retryIn: 60_000 }
-          : { done: true, value: r === -1 ? -1 : 1 };
+          : { done: true, value: r === -1 ? -1 : fromBytes(r as Uint8Array) };
       },
       f.blocking,
     );
     if (outcome === -1) throw new QueueShutDown();
     if (outcome === undefined) throw new QueueFull();
+    return outcome;
+  },
+  async undo(io, op, value) {
+    // Put just as its caller left: taken back (unless taken already).
+    const f = op.request as unknown as PutFields;
+    await io.redis.script(ownLimits(30_000), QUEUE_UNPUT, [f.key], [
+      f.kind,
+      toBytes(f.kind === "p" ? fromBytes(f.sort) + value : value as string),
+    ]);
   },
 });
 

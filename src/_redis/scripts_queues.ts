@@ -250,3 +250,24 @@ export const QUEUE_SIZE = new Script(
   "queue_size",
   SIZE + `return size(KEYS[1], ARGV[1])`,
 );
+
+/**
+ * Takes back an item just put (its caller left meanwhile), if it is still
+ * waiting. KEYS: B. ARGV: kind, member. Returns 1 if it was.
+ */
+export const QUEUE_UNPUT = new Script(
+  "queue_unput",
+  `
+local B, kind, member = KEYS[1], ARGV[1], ARGV[2]
+local removed
+if kind == 'p' then
+  removed = redis.call('ZREM', B, member)
+else
+  removed = redis.call('LREM', B, -1, member)
+end
+if removed == 0 then return 0 end
+redis.call('HDEL', B .. ':items', string.sub(member, -16))
+redis.call('DECR', B .. ':unfinished')
+return 1
+`,
+);
