@@ -284,6 +284,24 @@ redisTest(
   },
 );
 
+redisTest("a result stays in Redis for resultTtl", async () => {
+  await using redis = await open();
+  await using _worker = await redis.serve("ex", {
+    maxWorkers: 1,
+    modules: TASKS,
+  });
+  const pool = new redis.Executor("ex", { resultTtl: 60_000 });
+  assert.equal(await pool.submit(square, 3), 9);
+  const keys = await server!.raw(
+    "KEYS",
+    `${redis.prefix}:executor:ex:result:*`,
+  );
+  const key = /(\S+:result:[0-9a-f]{16})/.exec(keys)![1];
+  const ttl = Number(/:(\d+)/.exec(await server!.raw("PTTL", key))![1]);
+  assert.ok(ttl > 50_000 && ttl <= 60_000, `PTTL ${ttl}`);
+  assert.throws(() => new redis.Executor("ex", { resultTtl: 0 }), RangeError);
+});
+
 redisTest("serve() with modules that cannot load rejects", async () => {
   await using redis = await open();
   await assert.rejects(

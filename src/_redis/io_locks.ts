@@ -200,7 +200,9 @@ defineOperation("lock.acquire", {
     locksOf(io).set(key, holdLock(io, key, token, fence, ident, lease));
     return fence;
   },
-  async undo(io, op) {
+  async undo(io, op, value) {
+    // Only what this request took (false: it took nothing).
+    if (value === false) return;
     const { key, reentrant, ident } = op.request as {
       key: string;
       reentrant: boolean;
@@ -341,16 +343,19 @@ defineOperation("sem.acquire", {
     }, blocking);
     if (got === undefined) return false;
     holdUnits(io, key, lease).tokens.push(token);
-    return true;
+    // The unit's token: what an undo gives back (the caller sees true).
+    return token;
   },
-  async undo(io, op) {
+  async undo(io, op, value) {
+    if (typeof value !== "string") return;
     const { key } = op.request as { key: string };
     const hold = unitsOf(io).get(key);
-    const token = hold?.tokens.pop();
-    if (token === undefined) return;
+    const at = hold?.tokens.indexOf(value) ?? -1;
+    if (at < 0) return;
+    hold!.tokens.splice(at, 1);
     await io.redis.script(ownLimits(30_000), SEM_RELEASE, [key], [
       channelOf(key),
-      token,
+      value,
     ]);
   },
 });

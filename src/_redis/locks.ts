@@ -353,7 +353,7 @@ export class RedisSemaphore extends RedisObject {
       "sem.acquire",
       this.#fields(timeout !== 0),
       timeout,
-    ) as boolean;
+    ) !== false;
   }
 
   /**
@@ -371,7 +371,7 @@ export class RedisSemaphore extends RedisObject {
       this.#fields(timeout !== 0),
       timeout,
       signal,
-    ) as boolean;
+    ) !== false;
   }
 
   /**
