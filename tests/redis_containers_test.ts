@@ -27,9 +27,15 @@ redisTest(
     assert.deepEqual(v.update((x) => ({ n: x.n + 1 })), { n: 3 });
     assert.deepEqual(await v.getAsync(), { n: 3 });
     await v.setAsync({ n: 4 });
-    assert.deepEqual(await v.updateAsync(async (x) => ({ n: x.n * 2 })), {
-      n: 8,
-    });
+    assert.deepEqual(
+      await v.updateAsync(async (x) => {
+        await new Promise((r) => setTimeout(r, 1));
+        return { n: x.n * 2 };
+      }),
+      {
+        n: 8,
+      },
+    );
     assert.equal(new redis.SharedValue("none").get(), undefined);
     assert.throws(() =>
       v.update(() => {
