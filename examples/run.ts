@@ -1,7 +1,8 @@
 // Runs the examples: `deno task examples` runs them all, in the order of the
 // seed walkthrough, then the concurrent.futures docs' two, the traced
-// condition and two Python programs ported (module-level primitives);
-// `deno task example NAME` runs one.
+// condition, two Python programs ported (module-level primitives) and three
+// across processes on Redis (each starts its own redis-server, or says how
+// to get one); `deno task example NAME` runs one.
 export const EXAMPLES = [
   "simple",
   "simpleargs",
@@ -32,6 +33,9 @@ export const EXAMPLES = [
   "condition_trace",
   "module_counter",
   "bounded_buffer",
+  "redis_queue_workers",
+  "redis_lock_counter",
+  "redis_executor",
 ];
 
 async function run(name: string): Promise<boolean> {

@@ -600,7 +600,7 @@ export class ThreadPoolExecutor {
   }
 }
 
-function shutdownOptions(
+export function shutdownOptions(
   options: ShutdownOptions | undefined,
 ): { wait: boolean; cancelFutures: boolean } {
   checkOptions(options);
@@ -625,7 +625,7 @@ function remaining(deadline: number): number | undefined {
 }
 
 /** Python's result_iterator: results in order; cancels the rest on exit. */
-function* results<R>(
+export function* results<R>(
   futures: (Future<R> | undefined)[],
   deadline: number,
 ): Generator<R, void, undefined> {
@@ -645,7 +645,7 @@ function* results<R>(
   }
 }
 
-async function* resultsAsync<R>(
+export async function* resultsAsync<R>(
   futures: (Future<R> | undefined)[],
   deadline: number,
   signal: AbortSignal | undefined,

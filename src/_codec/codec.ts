@@ -38,6 +38,14 @@
 // pop()...) has taken the item, so nothing is lost and nothing blocks the
 // items behind it. An asynchronous read imports the home module instead.
 //
+// Values that leave the process (stored in Redis) are "foreign": written
+// without anything that lives in one process (shared memory, this library's
+// local primitives, threads), and read back under stricter rules, since
+// anyone with access to the store could have written them: the receiver
+// marks them (markForeign), and a foreign message rebuilds classes only from
+// modules this thread has loaded (never importing, async included), refuses
+// handles and shared buffers, and any fault in it is a TypeError.
+//
 // Properties set on an array besides its elements are not carried (finding
 // them costs ~60x the array's own encoding), nor are symbols, non-enumerable
 // or private fields; a view that tracks the length of a resizable buffer
@@ -85,7 +93,7 @@ const T_SAB = 28; // u32 index among the shared buffers
 const T_SAB_VIEW = 29; // u8 type, u32 shared buffer, u32 offset, u32 length
 const T_HANDLE = 30; // u8 kind, u32 ref
 const T_INSTANCE = 31; // u32 class, then as T_OBJECT
-const T_EXTENSION = 32; // u8 extension, then its state as a value
+const T_EXTENSION = 32; // the extension's name, then its state as a value
 
 // A message: one flags byte, the side section's offset when there is one,
 // the value, then the side section: buffers, classes and handle refs.
@@ -93,6 +101,8 @@ const F_SIDE = 1;
 const F_HANDLES = 2;
 const F_SABS = 4;
 const F_CLASSES = 8;
+/** Set by the receiver on a value from outside the process (see above). */
+const F_FOREIGN = 16;
 /** Flags and side offset. */
 const HEAD = 5;
 /** The most bytes a value takes encoded: its length fits an Int32 word. */
@@ -139,28 +149,52 @@ type ViewType = new (
 ) => AnyView;
 
 interface Extension {
+  /** What it is known by in every thread (modules define them in any order). */
+  name: string;
   prototype: object;
   state: (value: object) => unknown;
-  build: (state: unknown, async: Promise<unknown>[] | undefined) => object;
+  build: (
+    state: unknown,
+    async: Promise<unknown>[] | undefined,
+    foreign: boolean,
+  ) => object;
+  /** Whether it may leave the process (its state is all it needs). */
+  foreign: boolean;
 }
 const extensions: Extension[] = [];
+const extensionsByName = new Map<string, Extension>();
 
 /**
  * Makes instances of `cls` cross threads as `build(state(value))`: for this
  * library's objects that are not blocks of shared memory (Thread, ThreadLocal).
  * `build` may push promises to `async` (an asynchronous decode awaits them),
- * and gets `undefined` when decoding synchronously.
+ * and gets `undefined` when decoding synchronously. With `foreign`, instances
+ * may also leave the process (see above); `build` is told when its state
+ * comes from outside (anyone could have written it: check it). An extension
+ * travels by `name` (default: the class's name); a thread that has not
+ * loaded its module cannot rebuild it (a TypeError), so a module loaded late
+ * should make its state hold an instance of one of its exported classes:
+ * an asynchronous decode then imports the module first.
  */
 export function defineExtension<T extends object>(
   cls: abstract new (...args: never[]) => T,
   state: (value: T) => unknown,
-  build: (state: unknown, async: Promise<unknown>[] | undefined) => T,
+  build: (
+    state: unknown,
+    async: Promise<unknown>[] | undefined,
+    foreign: boolean,
+  ) => T,
+  options: { foreign?: boolean; name?: string } = {},
 ): void {
-  extensions.push({
+  const extension: Extension = {
+    name: options.name ?? cls.name,
     prototype: cls.prototype,
     state: state as (value: object) => unknown,
     build,
-  });
+    foreign: options.foreign ?? false,
+  };
+  extensions.push(extension);
+  extensionsByName.set(extension.name, extension);
 }
 
 function extensionOf(proto: object | null): number {
@@ -297,21 +331,35 @@ class Writer {
   handles: number[] = [];
   sabs: SharedArrayBuffer[] = [];
   modules: Modules | string[] = [];
+  /** Writing a value that leaves the process (see above). */
+  foreign = false;
   busy = false;
   /** What is written, and its name, for the path in an error. */
   root: unknown = undefined;
   name = "";
 
-  reset(modules: Modules, root: unknown, name: string): void {
+  reset(
+    modules: Modules,
+    root: unknown,
+    name: string,
+    foreign: boolean,
+  ): void {
     this.pos = HEAD;
     this.objects = 0;
     this.modules = modules;
     this.root = root;
     this.name = name;
+    this.foreign = foreign;
   }
 
   refuse(v: unknown, what: string): TypeError {
-    return refuse(pathTo(this.root, this.name, v), what);
+    const path = pathTo(this.root, this.name, v);
+    if (!this.foreign) return refuse(path, what);
+    return new TypeError(
+      `Cannot store ${what} outside this process (at ${path}): it lives in ` +
+        `this process only; values stored in Redis hold data, instances of ` +
+        `exported classes and Redis objects (by name)`,
+    );
   }
 
   clear(): void {
@@ -617,6 +665,7 @@ class Writer {
       return;
     }
     if (v instanceof SharedArrayBuffer) {
+      if (this.foreign) throw this.refuse(v, "a SharedArrayBuffer");
       this.u8(T_SAB);
       this.u32(this.sabIndex(v));
       return;
@@ -646,6 +695,7 @@ class Writer {
     }
     const shared = shareOf(v);
     if (shared !== undefined) {
+      if (this.foreign) throw this.refuse(v, describeType(v));
       retain(shared.ref);
       this.handles.push(shared.ref);
       this.u8(T_HANDLE);
@@ -655,8 +705,11 @@ class Writer {
     }
     const extension = extensionOf(proto);
     if (extension >= 0) {
+      if (this.foreign && !extensions[extension].foreign) {
+        throw this.refuse(v, describeType(v));
+      }
       this.u8(T_EXTENSION);
-      this.u8(extension);
+      this.string(extensions[extension].name);
       this.value(extensions[extension].state(v));
       return;
     }
@@ -717,6 +770,7 @@ class Writer {
       ? v.byteLength
       : (v as Int8Array).length;
     if (v.buffer instanceof SharedArrayBuffer) {
+      if (this.foreign) throw this.refuse(v, "a view of shared memory");
       this.u8(T_SAB_VIEW);
       this.u8(type);
       this.u32(this.sabIndex(v.buffer));
@@ -869,7 +923,7 @@ const raw: RawEncoded = {
  * instances in it may be exported. Primitives in the value are retained for
  * the encoded copy: consume the bytes with {@linkcode decode} or drop them
  * with {@linkcode discard}. The result object is reused: take its fields at
- * once.
+ * once. With `foreign`, the value is to leave the process (see above).
  *
  * @throws {TypeError} When the value holds something that cannot cross.
  */
@@ -877,11 +931,12 @@ export function encodeRaw(
   value: unknown,
   path: string,
   modules: Modules,
+  foreign = false,
 ): RawEncoded {
   // A getter read while encoding may itself encode: it gets its own writer.
   const w = writer.busy ? new Writer() : writer;
   w.busy = true;
-  w.reset(modules, value, path);
+  w.reset(modules, value, path, foreign);
   try {
     w.value(value);
     const length = w.finish();
@@ -915,9 +970,23 @@ export function encode(
   value: unknown,
   path: string,
   modules: Modules,
+  foreign = false,
 ): Encoded {
-  const { buffer, length, sabs } = encodeRaw(value, path, modules);
+  const { buffer, length, sabs } = encodeRaw(value, path, modules, foreign);
   return { bytes: buffer.subarray(0, length), sabs };
+}
+
+/**
+ * Marks a message that came from outside the process (in place): it is
+ * decoded as foreign from now on, wherever it goes (see above).
+ */
+export function markForeign(bytes: Uint8Array): void {
+  if (bytes.length > 0) bytes[0] |= F_FOREIGN;
+}
+
+/** Whether a message was marked foreign. */
+export function isForeign(bytes: Message): boolean {
+  return (flagsOf(bytes) & F_FOREIGN) !== 0;
 }
 
 /**
@@ -995,9 +1064,25 @@ export function decode(
   if (unreachable !== undefined) {
     const ref = unreachable;
     unreachable = undefined;
-    throw unrebuildable(cannotRebuild(ref), value);
+    throw unrebuildable(
+      unreachableForeign ? fromOutside(ref) : cannotRebuild(ref),
+      value,
+    );
   }
   return value;
+}
+
+/**
+ * Why a class named by a value from outside this process (stored in Redis)
+ * is not rebuilt: such a value never imports a module on its own say-so.
+ */
+function fromOutside(ref: CodeRef): string {
+  return `Cannot rebuild an instance of class ${
+    ref.name || "(anonymous)"
+  } from outside this process: its module (${
+    ref.home ?? ref.modules[0] ?? "its module"
+  }) is not loaded in this thread, and a value from outside never imports a ` +
+    `module on its own say-so. Import the module in this program first.`;
 }
 
 /**
@@ -1016,6 +1101,8 @@ export function decodeData(
 
 /** The first class the last read() could not reach, if any. */
 let unreachable: CodeRef | undefined;
+/** Whether that read was of a value from outside this process. */
+let unreachableForeign = false;
 
 function read(
   bytes: Message,
@@ -1030,19 +1117,35 @@ function read(
         const found = resolveClassSync(r.classRefs[i]);
         if (found === undefined && !r.classOptional[i]) {
           unreachable ??= r.classRefs[i];
+          unreachableForeign = r.foreign;
         }
         r.classes.push(found ?? null);
       }
     }
     const value = r.value();
+    if (r.foreign && r.pos !== r.valueEnd()) {
+      throw new TypeError("Corrupt message: bytes left after its value");
+    }
     if (spend) r.releaseHandles();
     return value;
   } catch (error) {
     unreachable = undefined;
-    throw error;
+    throw r.foreign ? corrupt(error) : error;
   } finally {
     r.done();
   }
+}
+
+/** A fault in a foreign message, as the TypeError it is to its reader. */
+function corrupt(error: unknown): TypeError {
+  if (error instanceof TypeError) return error;
+  return new TypeError(
+    `Cannot decode a value from outside this process: it was not written ` +
+      `by this library's codec, or is damaged (${
+        error instanceof Error ? error.message : String(error)
+      })`,
+    { cause: error },
+  );
 }
 
 /**
@@ -1061,6 +1164,9 @@ export async function decodeAsync(
   // Its own reader: the awaits would let other decodes in meanwhile.
   const r = new Reader();
   r.start(bytes, sabs);
+  // A foreign value imports nothing on its say-so: what is loaded, or the
+  // TypeError that carries its data.
+  if (r.foreign) return decode(bytes, sabs, spend);
   let failure: { ref: CodeRef; error: unknown } | undefined;
   if ((r.flags() & F_SIDE) !== 0) {
     r.side();
@@ -1130,6 +1236,9 @@ class Reader {
   classes: (Constructor | null)[] = [];
   handlesAt = -1;
   async: Promise<unknown>[] | undefined;
+  /** A foreign message (see above), and where its bytes end. */
+  foreign = false;
+  end = 0;
   busy = false;
 
   static #free = new Reader();
@@ -1155,6 +1264,10 @@ class Reader {
     this.base = typeof bytes === "number" ? bytes : bytes.byteOffset;
     this.pos = this.base + HEAD;
     this.sabs = sabs;
+    this.foreign = (this.buf[this.base] & F_FOREIGN) !== 0;
+    this.end = typeof bytes === "number"
+      ? this.buf.length
+      : bytes.byteOffset + bytes.length;
   }
 
   /** Lets go of what the last message held, for the next one. */
@@ -1226,6 +1339,11 @@ class Reader {
     const kind = this.u8();
     const length = this.u32();
     const max = kind === 1 ? this.u32() : undefined;
+    if (
+      this.foreign && (length > this.end - this.pos || (max ?? 0) > 1 << 30)
+    ) {
+      throw new TypeError("Corrupt message: a buffer longer than the message");
+    }
     const buffer = new ArrayBuffer(
       length,
       max === undefined ? undefined : { maxByteLength: max },
@@ -1360,7 +1478,7 @@ class Reader {
         return out;
       }
       case T_BACKREF:
-        return this.objects[this.u32()];
+        return this.objects[this.index(this.objects.length)];
       default:
         return this.special(tag);
     }
@@ -1419,30 +1537,41 @@ class Reader {
       case T_ERROR:
         return this.error();
       case T_BUFFER:
-        return this.push(this.buffers[this.u32()]);
+        return this.push(this.buffers[this.index(this.buffers.length)]);
       case T_VIEW: {
         const type = VIEW_TYPES[this.u8()] as unknown as ViewType;
-        const buffer = this.buffers[this.u32()];
+        const buffer = this.buffers[this.index(this.buffers.length)];
         const offset = this.u32();
         return this.push(new type(buffer, offset, this.u32()));
       }
       case T_SAB:
+        this.local(tag);
         return this.push(this.sab(this.u32()));
       case T_SAB_VIEW: {
+        this.local(tag);
         const type = VIEW_TYPES[this.u8()] as unknown as ViewType;
         const sab = this.sab(this.u32());
         const offset = this.u32();
         return this.push(new type(sab, offset, this.u32()));
       }
       case T_HANDLE: {
+        this.local(tag);
         const kind = this.u8();
         return this.push(adopt(kind, this.u32(), this.async));
       }
       case T_EXTENSION: {
         const index = this.objects.length;
         this.objects.push(undefined);
-        const extension = extensions[this.u8()];
-        const out = extension.build(this.value(), this.async);
+        const name = this.string(this.u8());
+        const extension = extensionsByName.get(name);
+        if (extension === undefined) {
+          throw new TypeError(
+            `Cannot rebuild a ${name}: the module that defines it is not ` +
+              `loaded in this thread`,
+          );
+        }
+        if (this.foreign && !extension.foreign) this.local(tag);
+        const out = extension.build(this.value(), this.async, this.foreign);
         this.objects[index] = out;
         return out;
       }
@@ -1466,6 +1595,32 @@ class Reader {
   push<T>(value: T): T {
     this.objects.push(value);
     return value;
+  }
+
+  /** An index into a table of `size`, checked when the message is foreign. */
+  index(size: number): number {
+    const i = this.u32();
+    if (this.foreign && i >= size) {
+      throw new TypeError("Corrupt message: a reference to nothing");
+    }
+    return i;
+  }
+
+  /** Where the value must end: at the side section, or the message's end. */
+  valueEnd(): number {
+    return (this.flags() & F_SIDE) !== 0
+      ? this.base + this.view.getUint32(this.base + 1, true)
+      : this.end;
+  }
+
+  /** Refuses, in a foreign message, what only this process can hold. */
+  local(tag: number): void {
+    if (this.foreign) {
+      throw new TypeError(
+        `Corrupt message: a value from outside this process refers to ` +
+          `this process's memory (tag ${tag})`,
+      );
+    }
   }
 
   sab(index: number): SharedArrayBuffer {

@@ -157,8 +157,17 @@ function takeU32(): number {
   return value >>> 0;
 }
 
-function takeText(): string {
+/** A count read from the bytes, checked against what is left of them. */
+function takeCount(bytesEach: number): number {
   const count = takeU32();
+  if (at + count * bytesEach > source.length) {
+    throw new TypeError("Cannot decode a key: its bytes are damaged");
+  }
+  return count;
+}
+
+function takeText(): string {
+  const count = takeCount(2);
   let out = "";
   for (let i = 0; i < count; i++) {
     out += String.fromCharCode(source[at] | source[at + 1] << 8);
@@ -190,11 +199,13 @@ function take(): SharedKey {
         ? -BigInt("0x" + digits.slice(1))
         : BigInt("0x" + digits);
     }
-    default: {
-      const count = takeU32();
+    case T_ARRAY: {
+      const count = takeCount(1);
       const out: SharedKey[] = new Array(count);
       for (let i = 0; i < count; i++) out[i] = take();
       return out;
     }
+    default:
+      throw new TypeError(`Cannot decode a key: unknown tag ${tag}`);
   }
 }

@@ -11,6 +11,8 @@ import {
   recordMissingClass,
 } from "./record.ts";
 import { freeRecord, storeEncoded } from "./record_store.ts";
+
+const NO_SABS: SharedArrayBuffer[] = [];
 import type { CodeRef } from "../_locate/locate.ts";
 
 /**
@@ -25,6 +27,21 @@ export function storeMessage(
   modules: Modules,
 ): number {
   return storeEncoded(encodeRaw(value, path, modules));
+}
+
+/**
+ * Stores a message's bytes as they are (no shared buffers: one read from
+ * outside this process) in a record of their own; returns its ref.
+ *
+ * @throws {RangeError} When it is too large, or the heap cannot grow.
+ */
+export function storeBytes(bytes: Uint8Array): number {
+  return storeEncoded({
+    buffer: bytes,
+    length: bytes.length,
+    sabs: NO_SABS,
+    owned: true,
+  });
 }
 
 /** The first class the message holds that this thread has not loaded. */

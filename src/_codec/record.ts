@@ -30,6 +30,7 @@ import {
   discard,
   holdsClasses,
   holdsReferences,
+  isForeign,
   missingClass,
   type RawEncoded,
 } from "./codec.ts";
@@ -156,7 +157,16 @@ function decodeParcel(parcel: Parcel, spend: boolean): unknown {
  */
 export function readRecord(rec: number, spend: boolean): unknown {
   const relay = heap().i32[rec + REC_RELAY];
-  if (relay === 0) return decode(bytesAt(rec), NO_SABS, spend);
+  if (relay === 0) {
+    const start = bytesAt(rec);
+    // A value from outside this process is read from a copy of exactly its
+    // bytes: no length in it is trusted.
+    if (isForeign(start)) {
+      const end = start + recordLength(rec);
+      return decode(heap().u8.slice(start, end), NO_SABS, spend);
+    }
+    return decode(start, NO_SABS, spend);
+  }
   const parcel = fetch(relay, !spend);
   if (relay > 0) return decode(bytesAt(rec), parcel.sabs, spend);
   return decodeParcel(parcel, spend);

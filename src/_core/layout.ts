@@ -47,6 +47,8 @@ export const H_SHARED = 30; // ref of the registry of shared names (SN_*), 0: no
 export const H_SHARED_LOCK = 31; // held while that registry is created
 export const H_CLASS_LOCKS = 32; // a spin lock per size class
 export const H_CLASS_HEADS = 64; // a free list per size class (ref of the first block)
+export const H_REDIS = 96; // ref of the directory of Redis connections (src/_redis/hub.ts), 0: none yet
+export const H_REDIS_LOCK = 97; // its mutex
 export const H_MODULE_SHARING = 127; // 1: module-level detection off (setModuleSharing)
 export const HEADER_WORDS = 128;
 

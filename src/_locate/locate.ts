@@ -7,7 +7,7 @@
 // imports those modules (their top level runs there, as in Python) and picks
 // the export with that source.
 import { freeNames, SAFE_GLOBALS } from "./free_names.ts";
-import { callerModules } from "../_core/call_sites.ts";
+import { callerModules, isLibrary } from "../_core/call_sites.ts";
 import { closeWindow, openWindow } from "../_sharing/module_level.ts";
 import { libName, libValue } from "../_core/lib_exports.ts";
 import {
@@ -213,7 +213,11 @@ export function describeClass(
   } else {
     const roots = typeof modules === "function" ? modules() : modules;
     const source = Function.prototype.toString.call(cls);
-    const where = locate(cls, cls.name, roots);
+    // A module of this library names itself as its class's home: it is
+    // not read, the library vouches for its own exports.
+    const where = roots.length === 1 && isLibrary(roots[0])
+      ? { home: roots[0], modules: roots }
+      : locate(cls, cls.name, roots);
     ref = { name: cls.name, source, modules: where.modules };
     if (where.home !== undefined) ref.home = where.home;
     if (where.unexported !== undefined) ref.unexported = where.unexported;
