@@ -17,8 +17,8 @@ import { adoption, create, defineKind, track } from "./_core/handles.ts";
 import { free, heap, wordsAt } from "./_core/heap.ts";
 import {
   decodeKey,
-  encodeKey,
-  hashBytes,
+  type EncodedKey,
+  encodeKeyInto,
   type SharedKey,
 } from "./_codec/key_codec.ts";
 import {
@@ -33,7 +33,7 @@ import {
   tableRemove,
   tableSize,
 } from "./_structures/hash_table.ts";
-import { withMutex } from "./_core/mutex.ts";
+import { enterMutex, leaveMutex, withMutex } from "./_core/mutex.ts";
 import {
   dropValue,
   maxBytesOf,
@@ -62,13 +62,16 @@ function tooLarge(action: string, bytes: number, max: number): RangeError {
   );
 }
 
-/** What {@linkcode SharedMap}'s key encoding leaves: its bytes and hash. */
-let keyBytes: Uint8Array = new Uint8Array(0);
-let keyHash = 0;
+/**
+ * The key of the call under way, encoded before the map is locked (so that
+ * the lock is held for the table alone). User code a call runs (update()'s
+ * fn, an array key's elements) may encode keys too: a call encodes again
+ * after it.
+ */
+const prepared: EncodedKey = { bytes: new Uint8Array(0), length: 0, hash: 0 };
 
 function prepareKey(key: unknown): void {
-  keyBytes = encodeKey(key, WHAT);
-  keyHash = hashBytes(keyBytes, 0, keyBytes.length);
+  encodeKeyInto(key, WHAT, prepared);
 }
 
 /**
@@ -132,7 +135,7 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
             }`,
           );
         }
-        encodeKey(entry[0], WHAT);
+        prepareKey(entry[0]);
       }
       ref = create(K_SHARED_MAP, MAP_WORDS * 4);
       const w = wordsAt(ref, MAP_WORDS);
@@ -170,19 +173,26 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
   }
 
   /**
-   * Stores `value` under the prepared key (the map locked, or not shared
-   * yet); returns the record it replaced, 0 for none.
+   * Stores the value `ref` refers to under the prepared key, whose entry is
+   * `entry` (0: none yet), the map locked (or not shared yet); returns what
+   * it replaced, 0 for nothing.
    */
-  #store(w: Int32Array, ref: number, action: string): number {
-    const entry = tableFind(w, MAP_TABLE, keyBytes, keyBytes.length, keyHash);
+  #store(w: Int32Array, entry: number, ref: number, action: string): number {
     const before = entry === 0 ? 0 : entryValue(entry);
     const bytes = w[MAP_BYTES] + storedSize(ref) +
-      (entry === 0 ? keyBytes.length : -storedSize(before));
+      (entry === 0 ? prepared.length : -storedSize(before));
     if (bytes > w[MAP_MAX_BYTES]) {
       throw tooLarge(action, bytes, w[MAP_MAX_BYTES]);
     }
     if (entry === 0) {
-      tableAdd(w, MAP_TABLE, keyBytes, keyBytes.length, keyHash, ref);
+      tableAdd(
+        w,
+        MAP_TABLE,
+        prepared.bytes,
+        prepared.length,
+        prepared.hash,
+        ref,
+      );
     } else setEntryValue(entry, ref);
     w[MAP_BYTES] = bytes;
     return before;
@@ -193,7 +203,7 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
     const ref = storeValue(value, WHAT);
     try {
       prepareKey(key);
-      const before = this.#store(w, ref, "create the SharedMap");
+      const before = this.#store(w, this.#find(w), ref, "create the SharedMap");
       if (before !== 0) dropValue(before);
     } catch (error) {
       dropValue(ref);
@@ -203,7 +213,13 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
 
   /** The entry of the prepared key, 0 for none (the map locked). */
   #find(w: Int32Array): number {
-    return tableFind(w, MAP_TABLE, keyBytes, keyBytes.length, keyHash);
+    return tableFind(
+      w,
+      MAP_TABLE,
+      prepared.bytes,
+      prepared.length,
+      prepared.hash,
+    );
   }
 
   /**
@@ -216,11 +232,15 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
    * value stays; the error names the class and its module).
    */
   get(key: K): V | undefined {
-    return this.#locked((w) => {
-      prepareKey(key);
+    prepareKey(key);
+    const w = this.#w;
+    enterMutex(w, MAP_MUTEX, WHAT);
+    try {
       const entry = this.#find(w);
       return entry === 0 ? undefined : readValue(entryValue(entry)) as V;
-    });
+    } finally {
+      leaveMutex(w, MAP_MUTEX);
+    }
   }
 
   /**
@@ -231,10 +251,14 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
    * @throws {TypeError} If `key` is not a {@linkcode SharedKey}.
    */
   has(key: K): boolean {
-    return this.#locked((w) => {
-      prepareKey(key);
+    prepareKey(key);
+    const w = this.#w;
+    enterMutex(w, MAP_MUTEX, WHAT);
+    try {
       return this.#find(w) !== 0;
-    });
+    } finally {
+      leaveMutex(w, MAP_MUTEX);
+    }
   }
 
   /**
@@ -251,12 +275,16 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
    */
   set(key: K, value: V): this {
     const ref = storeValue(value, WHAT);
+    const w = this.#w;
     let before = 0;
     try {
-      before = this.#locked((w) => {
-        prepareKey(key);
-        return this.#store(w, ref, "set a key");
-      });
+      prepareKey(key);
+      enterMutex(w, MAP_MUTEX, WHAT);
+      try {
+        before = this.#store(w, this.#find(w), ref, "set a key");
+      } finally {
+        leaveMutex(w, MAP_MUTEX);
+      }
     } catch (error) {
       dropValue(ref);
       throw error;
@@ -273,16 +301,19 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
    * @throws {TypeError} If `key` is not a {@linkcode SharedKey}.
    */
   delete(key: K): boolean {
-    const before = this.#locked((w) => {
-      prepareKey(key);
+    prepareKey(key);
+    const w = this.#w;
+    let before = 0;
+    enterMutex(w, MAP_MUTEX, WHAT);
+    try {
       const entry = this.#find(w);
-      if (entry === 0) return 0;
-      const value = entryValue(entry);
-      w[MAP_BYTES] -= keyBytes.length + storedSize(value);
+      if (entry === 0) return false;
+      before = entryValue(entry);
+      w[MAP_BYTES] -= prepared.length + storedSize(before);
       tableRemove(w, MAP_TABLE, entry);
-      return value;
-    });
-    if (before === 0) return false;
+    } finally {
+      leaveMutex(w, MAP_MUTEX);
+    }
     dropValue(before);
     return true;
   }
@@ -323,27 +354,32 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
         }`,
       );
     }
+    prepareKey(key);
+    const w = this.#w;
     let before = 0;
-    const next = this.#locked((w) => {
-      prepareKey(key);
+    let value: V;
+    enterMutex(w, MAP_MUTEX, WHAT);
+    try {
       const entry = this.#find(w);
-      const current = entry === 0
-        ? undefined
-        : readValue(entryValue(entry)) as V;
-      const value = fn(current);
+      value = fn(
+        entry === 0 ? undefined : readValue(entryValue(entry)) as V,
+      );
       const ref = storeValue(value, WHAT);
       try {
-        // fn may have used the key buffer (another map's call): again.
-        prepareKey(key);
-        before = this.#store(w, ref, "update a key");
+        // fn may have encoded keys (another map's call): a new key is
+        // encoded again before it is added. (The map itself cannot have
+        // changed: a call on it inside fn throws.)
+        if (entry === 0) prepareKey(key);
+        before = this.#store(w, entry, ref, "update a key");
       } catch (error) {
         dropValue(ref);
         throw error;
       }
-      return value;
-    });
+    } finally {
+      leaveMutex(w, MAP_MUTEX);
+    }
     if (before !== 0) dropValue(before);
-    return next;
+    return value;
   }
 
   /**
@@ -361,11 +397,11 @@ export class SharedMap<K extends SharedKey, V> implements Iterable<[K, V]> {
     const ref = storeValue(value, WHAT);
     let stored = false;
     try {
+      prepareKey(key);
       const found = this.#locked((w) => {
-        prepareKey(key);
         const entry = this.#find(w);
         if (entry !== 0) return { value: readValue(entryValue(entry)) as V };
-        this.#store(w, ref, "set a default");
+        this.#store(w, 0, ref, "set a default");
         stored = true;
         return undefined;
       });

@@ -1022,3 +1022,32 @@ test("get() of a value a thread cannot rebuild throws a TypeError naming the cla
   assert.deepStrictEqual(report.stays, { has: true, size: 1 });
   assert.ok(map.get("u") instanceof Unloaded);
 });
+
+test("SharedMap keeps small integers without a record, exactly, and counts them in maxBytes as encoded", () => {
+  const edge = [
+    0,
+    -0,
+    1,
+    -1,
+    2 ** 30 - 1,
+    -(2 ** 30),
+    2 ** 30,
+    -(2 ** 30) - 1,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    0.5,
+    NaN,
+  ];
+  const map = new SharedMap<number, number>(edge.map((v, i) => [i, v]));
+  edge.forEach((v, i) => assert.ok(Object.is(map.get(i), v), `${v}`));
+  // -0 stays -0 (a float), 2^30 and beyond are records: all exact.
+  const tiny = new SharedMap<string, number>([], { maxBytes: 64 });
+  tiny.set("a", 1);
+  const small = tiny.update("a", (n) => n! + 1);
+  assert.equal(small, 2);
+  // An immediate counts what it would take encoded: this bound holds as
+  // it did when every value was a record.
+  assert.throws(() => {
+    for (let i = 0; i < 100; i++) tiny.set(`k${i}`, i);
+  }, RangeError);
+});

@@ -110,21 +110,48 @@ function put(key: unknown): void {
 }
 
 /**
- * Encodes `key`; returns its bytes: a view of this thread's key buffer,
- * valid until the next call. (The buffer may be replaced while encoding, so
- * there is no getter for it: a caller that took it first would read stale
- * bytes.)
+ * An encoded key: the first `length` bytes of `bytes` (this thread's key
+ * buffer, valid until the next encode), and their hash.
+ */
+export interface EncodedKey {
+  bytes: Uint8Array;
+  length: number;
+  hash: number;
+}
+
+/**
+ * Encodes `key` into `out`, allocating nothing (the hot path of SharedMap).
+ * `out.bytes` is read after the encode: the buffer may be replaced while
+ * encoding, so a caller that took it before would read stale bytes.
  *
  * @throws {TypeError} When it is not a {@linkcode SharedKey}.
  */
-export function encodeKey(key: unknown, what: string): Uint8Array {
+export function encodeKeyInto(
+  key: unknown,
+  what: string,
+  out: EncodedKey,
+): void {
   const type = typeof key;
   const value = type === "string" || type === "number" || key === null
     ? key
     : plain(key, 0, what);
   length = 0;
   put(value);
-  return buffer.subarray(0, length);
+  out.bytes = buffer;
+  out.length = length;
+  out.hash = hashBytes(buffer, 0, length);
+}
+
+const scratch: EncodedKey = { bytes: buffer, length: 0, hash: 0 };
+
+/**
+ * Encodes `key`; returns a copy of its bytes.
+ *
+ * @throws {TypeError} When it is not a {@linkcode SharedKey}.
+ */
+export function encodeKey(key: unknown, what: string): Uint8Array {
+  encodeKeyInto(key, what, scratch);
+  return scratch.bytes.slice(0, scratch.length);
 }
 
 /** FNV-1a of the first `count` bytes of `bytes` from `start`. */

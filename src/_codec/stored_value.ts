@@ -1,6 +1,10 @@
 // A value stored in a shared container (a SharedList item, a SharedMap
-// value): a record (see _record_store.ts) holding its encoded copy, whose
-// references keep the primitives in it alive while it is stored.
+// value, a SharedValue's value): a record (see record_store.ts) holding its
+// encoded copy, whose references keep the primitives in it alive while it
+// is stored; or, for a small integer, the word that refers to it: counters
+// kept in a container then allocate nothing and encode nothing. A stored
+// value's word is a record's ref (> 0) or such an immediate (< 0): -1 -
+// zigzag(n), for an integer n from -2^30 to 2^30 - 1 (not -0: a float).
 import { discard, encodeRaw } from "./codec.ts";
 import { callerModules } from "../_core/call_sites.ts";
 import { checkInteger, checkOptions } from "../_core/validate.ts";
@@ -28,13 +32,35 @@ export function maxBytesOf(
   );
 }
 
+const IMMEDIATE_MIN = -0x40000000;
+const IMMEDIATE_MAX = 0x3fffffff;
+/** What an immediate counts for `maxBytes`: its size encoded (see below). */
+let immediateBytes = 0;
+
+function immediateOf(value: number): number {
+  return -1 - ((value << 1) ^ (value >> 31));
+}
+
+function valueOf(word: number): number {
+  const z = -1 - word;
+  return (z >>> 1) ^ -(z & 1);
+}
+
 /**
- * Encodes a copy of `value` into a record of its own; returns its ref.
+ * Stores a copy of `value`: an immediate for a small integer, else a record
+ * of its own holding it encoded; returns the word that refers to it.
  *
  * @throws {TypeError} When it cannot cross threads, or holds shared memory.
  * @throws {RangeError} When it is too large, or the heap cannot grow.
  */
 export function storeValue(value: unknown, what: string): number {
+  if (
+    typeof value === "number" && (value | 0) === value &&
+    value >= IMMEDIATE_MIN && value <= IMMEDIATE_MAX &&
+    (value !== 0 || 1 / value > 0)
+  ) {
+    return immediateOf(value);
+  }
   const encoded = encodeRaw(value, "value", callerModules);
   if (encoded.sabs.length > 0) {
     discard(encoded.buffer);
@@ -48,7 +74,9 @@ export function storeValue(value: unknown, what: string): number {
 
 /** The bytes a stored value takes, encoded (what `maxBytes` bounds). */
 export function storedSize(ref: number): number {
-  return recordLength(ref);
+  if (ref > 0) return recordLength(ref);
+  // As much as it would take in a record: maxBytes means one thing.
+  return immediateBytes ||= encodeRaw(0, "value", () => []).length;
 }
 
 /**
@@ -58,7 +86,7 @@ export function storedSize(ref: number): number {
  * cannot reach now (the value stays).
  */
 export function readValue(ref: number): unknown {
-  return readRecord(ref, false);
+  return ref < 0 ? valueOf(ref) : readRecord(ref, false);
 }
 
 /**
@@ -68,6 +96,7 @@ export function readValue(ref: number): unknown {
  * cannot reach now: taken out all the same, its data in `error.value`.
  */
 export function takeValue(ref: number): unknown {
+  if (ref < 0) return valueOf(ref);
   try {
     return readRecord(ref, true);
   } finally {
@@ -77,6 +106,7 @@ export function takeValue(ref: number): unknown {
 
 /** Drops a stored value that will not be read. */
 export function dropValue(ref: number): void {
+  if (ref < 0) return;
   dropRecord(ref);
   freeRecord(ref);
 }

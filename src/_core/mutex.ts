@@ -37,7 +37,7 @@ const OWNER_CHECK_MS = 1000;
  * @throws {DeadlockError} Deadlock detection in throw mode, instead of
  * waiting in a deadlock.
  */
-function enter(w: Int32Array, at: number, what: string): void {
+export function enterMutex(w: Int32Array, at: number, what: string): void {
   const me = ownIdent();
   if (Atomics.load(w, at + MUTEX_OWNER) === me) {
     throw new ThreadError(
@@ -49,7 +49,7 @@ function enter(w: Int32Array, at: number, what: string): void {
   if (observing()) acquired((w.byteOffset >> 2) + at);
 }
 
-/** The slow path of {@linkcode enter}: sleeps until the mutex is free. */
+/** The slow path of {@linkcode enterMutex}: sleeps until the mutex is free. */
 function wait(w: Int32Array, at: number, what: string): void {
   const ref = (w.byteOffset >> 2) + at;
   const observed = observing();
@@ -72,7 +72,7 @@ function wait(w: Int32Array, at: number, what: string): void {
 }
 
 /** Releases the mutex at word `at` of `w`. */
-function leave(w: Int32Array, at: number): void {
+export function leaveMutex(w: Int32Array, at: number): void {
   if (observing()) released((w.byteOffset >> 2) + at);
   Atomics.store(w, at + MUTEX_OWNER, 0);
   unlockWord(w, at + MUTEX_LOCK);
@@ -92,10 +92,10 @@ export function withMutex<R>(
   what: string,
   fn: (w: Int32Array) => R,
 ): R {
-  enter(w, at, what);
+  enterMutex(w, at, what);
   try {
     return fn(w);
   } finally {
-    leave(w, at);
+    leaveMutex(w, at);
   }
 }

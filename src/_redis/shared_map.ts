@@ -18,7 +18,7 @@ import {
 const WHAT = "Redis SharedMap key";
 
 function field(key: unknown): Uint8Array {
-  return encodeKey(key, WHAT).slice();
+  return encodeKey(key, WHAT);
 }
 
 /** A field read back: checked to be a key's bytes, exactly. */

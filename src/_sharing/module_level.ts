@@ -208,7 +208,7 @@ function siteKey(kind: string, cut: Function): Uint8Array | undefined {
   }
   const n = (counts.get(at) ?? 0) + 1;
   counts.set(at, n);
-  return encodeKey(["module level", at, n], "site").slice();
+  return encodeKey(["module level", at, n], "site");
 }
 
 function moduleLevelRef(kind: number): number {

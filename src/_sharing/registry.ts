@@ -98,7 +98,7 @@ function add(
 }
 
 function blockKey(ref: number): Uint8Array {
-  return encodeKey(ref, "shared block").slice();
+  return encodeKey(ref, "shared block");
 }
 
 /** One more reference to the block `ref`, unless its last one is gone. */
