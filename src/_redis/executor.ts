@@ -16,11 +16,10 @@ import {
 import {
   type MapAsyncOptions,
   type MapOptions,
-  results,
-  resultsAsync,
   type ShutdownOptions,
   shutdownOptions,
 } from "../executor.ts";
+import { results, resultsAsync } from "../_futures/map_results.ts";
 import { ThreadError } from "../errors.ts";
 import { post } from "./hub.ts";
 import {
